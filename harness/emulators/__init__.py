@@ -1,0 +1,14 @@
+"""Emulator adapters by name."""
+from __future__ import annotations
+
+from harness.emulators.base import Emulator
+from harness.emulators.qemu import Qemu
+from harness.errors import UsageError
+
+ADAPTERS: dict[str, type[Emulator]] = {"qemu": Qemu}
+
+
+def adapter(name: str) -> type[Emulator]:
+    if name not in ADAPTERS:
+        raise UsageError(f"unknown emulator '{name}'", f"known emulators: {', '.join(ADAPTERS)}")
+    return ADAPTERS[name]

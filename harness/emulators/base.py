@@ -1,0 +1,102 @@
+"""The emulator interface: one small template, hooks with one-line docstrings.
+
+start(): launch paused -> attach the UART reader -> resume, so no boot line is lost.
+stop(): bounded, idempotent teardown of the whole process group; always call it.
+"""
+from __future__ import annotations
+
+import abc
+import time
+from pathlib import Path
+
+import serial
+
+from harness import uart
+from harness.errors import EmulatorError, SetupError
+from harness.process import OwnedProcess
+
+START_ATTEMPTS = 3      # new ports each time, when another process took ours
+CONNECT_TIMEOUT_S = 10.0
+
+
+class Emulator(abc.ABC):
+    name = "emulator"
+    install_hint = ""
+
+    def __init__(self, board, settings: dict, run_dir: Path) -> None:
+        self.board = board
+        self.settings = settings
+        self.run_dir = run_dir
+        self.proc: OwnedProcess | None = None
+        self.teardown: dict = {}
+
+    # -- hooks -------------------------------------------------------------
+    @abc.abstractmethod
+    def launch(self, elf: Path) -> int:
+        """Start the emulator paused with its UART on a TCP server; return that port."""
+
+    @abc.abstractmethod
+    def resume(self) -> None:
+        """Let the CPU run; called once the UART reader is attached."""
+
+    @abc.abstractmethod
+    def request_quit(self) -> None:
+        """Ask the emulator to quit through its control channel (first teardown step)."""
+
+    @abc.abstractmethod
+    def version(self) -> str:
+        """The emulator's version string, for reports and certificate caching."""
+
+    def virtual_time(self) -> float | None:
+        """Guest seconds elapsed, where the emulator reports them (None otherwise)."""
+        return None
+
+    # -- template ----------------------------------------------------------
+    def start(self, elf: Path) -> uart.UartStream:
+        for attempt in range(1, START_ATTEMPTS + 1):
+            port = self.launch(elf)
+            try:
+                conn = uart.connect(port, time.monotonic() + CONNECT_TIMEOUT_S,
+                                    alive=lambda: self.proc.poll() is None)
+            except serial.SerialException as exc:
+                self.stop()
+                if attempt < START_ATTEMPTS and "in use" in self.output_tail():
+                    continue
+                raise EmulatorError(f"{self.name} did not open its UART socket on port {port}: {exc}",
+                                    f"emulator output: {self.output_tail() or '(none)'}; "
+                                    f"full log: {self.proc.log_path}") from None
+            stream = uart.UartStream(conn, self.run_dir / "uart.raw")
+            try:
+                self.resume()
+            except (OSError, ValueError, EmulatorError) as exc:
+                stream.close()
+                self.stop()
+                raise EmulatorError(f"{self.name} could not be resumed: {exc}",
+                                    f"emulator output: {self.output_tail()}") from None
+            return stream
+        raise AssertionError("unreachable")
+
+    def spawn(self, argv: list[str], env: dict | None = None) -> OwnedProcess:
+        try:
+            self.proc = OwnedProcess(argv, self.run_dir / f"{self.name}.log", env=env,
+                                     cwd=self.run_dir)
+        except OSError as exc:
+            raise SetupError(f"cannot start {argv[0]}: {exc.strerror}", self.install_hint) from None
+        return self.proc
+
+    def poll(self) -> int | None:
+        """Exit code if the emulator has exited, else None."""
+        return self.proc.poll() if self.proc else None
+
+    def stop(self) -> dict:
+        if self.proc and not self.teardown.get("ended_by"):
+            self.teardown = self.proc.stop(polite=self.request_quit)
+        return self.teardown
+
+    def output_tail(self, n: int = 5) -> str:
+        """Last lines the emulator printed on stdout/stderr."""
+        try:
+            lines = (self.run_dir / f"{self.name}.log").read_text(errors="replace").splitlines()
+        except OSError:
+            return ""
+        return " | ".join(lines[-n:])

@@ -1,0 +1,108 @@
+"""From UART lines and how the run ended to a verdict. Pure: no I/O, no clock.
+
+The watch loop feeds lines (with the host time it read them) and asks
+`should_stop(now)`; at the end it calls `outcome(ending)` where `ending` says
+why the loop stopped: "stopped" (the judge asked), "timeout", "exited",
+"closed" (UART socket closed) or "stall" (virtual time frozen).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.expect import Expectation
+from harness.matcher import Matcher, Violation
+from harness.triage import FaultDump
+from harness.verdict import Outcome, Verdict
+
+DUMP_GRACE_S = 0.5     # host seconds to wait for the rest of a fault dump
+TAIL = 20
+
+
+@dataclass
+class Ending:
+    why: str                        # stopped | timeout | exited | closed | stall
+    returncode: int | None = None
+    detail: str = ""
+
+
+class Judge:
+    def __init__(self, spec: Expectation) -> None:
+        self.spec = spec
+        self.matcher = Matcher(spec)
+        self.dump = FaultDump()
+        self.forbidden: Violation | None = None
+        self.tail: list = []            # last lines, for failure reports
+        self.nlines = 0
+        self._fatal_at: float | None = None
+        self._done_at: float | None = None
+
+    def feed(self, lineno: int, text: str, t: float) -> None:
+        self.nlines += 1
+        self.tail = (self.tail + [(lineno, text)])[-TAIL:]
+        was_fatal = self.dump.started
+        self.dump.feed(text, lineno)
+        if self.dump.started and not was_fatal:
+            self._fatal_at = t
+        if self.dump.started:
+            return
+        for pattern in self.spec.fail_on:
+            if pattern.search(text) and not self.forbidden:
+                self.forbidden = Violation("fail_on", f"forbidden line matched {pattern.pattern!r}",
+                                           [(lineno, text)])
+        if self.matcher.feed(text, lineno, t) is None and self.matcher.done and self._done_at is None:
+            self._done_at = t
+
+    def should_stop(self, now: float) -> bool:
+        if self.dump.started:
+            return self.dump.complete or now - self._fatal_at >= DUMP_GRACE_S
+        if self.forbidden or self.matcher.violation:
+            return True
+        return self._done_at is not None and now - self._done_at >= self.spec.after_success_s
+
+    def outcome(self, ending: Ending) -> Outcome:
+        evidence = {"events": [e.to_json() for e in self.matcher.events],
+                    "last_lines": [f"{n}: {t}" for n, t in self.tail],
+                    "ending": ending.__dict__}
+        if self.dump.started:
+            fault = self.dump.summary()
+            evidence["fault"] = fault
+            evidence["fault_lines"] = [t for _, t in self.dump.lines]
+            return Outcome(Verdict.CRASH, _crash_reason(fault), evidence)
+        broken = self.forbidden or self.matcher.violation
+        if broken:
+            evidence["violation"] = {"rule": broken.rule, "lines": broken.lines}
+            return Outcome(Verdict.FAIL, str(broken), evidence)
+        if self.matcher.done:
+            return Outcome(Verdict.PASS, "expected sequence complete", evidence)
+        return Outcome(*self._unfinished(ending), evidence)
+
+    def _unfinished(self, ending: Ending) -> tuple[Verdict, str]:
+        missing = ", ".join(self.matcher.missing()) or "nothing"
+        progress = (f"last event {self.matcher.events[-1].event}[{self.matcher.events[-1].key}]"
+                    if self.matcher.events else "no expected event seen")
+        heard = f"{self.nlines} line(s) read" if self.nlines else "no output at all"
+        if ending.why == "exited":
+            return (Verdict.EMULATOR_ERROR,
+                    f"emulator exited with rc {ending.returncode} before the sequence completed "
+                    f"({heard}; {progress}; missing {missing})")
+        if ending.why == "closed":
+            return Verdict.EMULATOR_ERROR, f"UART socket closed early ({heard}; missing {missing})"
+        if ending.why == "stall":
+            return Verdict.STALL, f"virtual time stopped advancing: {ending.detail} ({progress})"
+        return (Verdict.HANG, f"no completion within {ending.detail}: {heard}; {progress}; "
+                f"missing {missing}")
+
+
+def _crash_reason(fault: dict) -> str:
+    parts = [fault.get("reason") or "fatal error"]
+    if fault.get("reason_code") is not None:
+        parts[0] = f"fatal error {fault['reason_code']} ({fault['reason']})"
+    if fault.get("kind"):
+        parts.append(fault["kind"].replace("_", " "))
+    if fault.get("address"):
+        parts.append(f"at address {fault['address']}")
+    if fault.get("pc"):
+        parts.append(f"pc {fault['pc']}")
+    if fault.get("thread"):
+        parts.append(f"thread {fault['thread']} ({fault.get('thread_name')})")
+    return ", ".join(parts)

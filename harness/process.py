@@ -1,0 +1,133 @@
+"""Owned child processes: own process group, bounded escalating teardown."""
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+class OwnedProcess:
+    """A child started in its own session/process group, output sent to a file.
+
+    `stop()` is idempotent and bounded: polite request -> SIGINT -> SIGTERM ->
+    SIGKILL to the whole group, each with a deadline. It records how the
+    process ended in `ended_by` and the exit code in `returncode`.
+    """
+
+    def __init__(self, argv: list[str], log_path: Path, env: dict | None = None,
+                 cwd: Path | None = None) -> None:
+        self.argv = argv
+        self.log_path = log_path
+        self._log = open(log_path, "ab")
+        try:
+            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self._log,
+                                         stderr=subprocess.STDOUT, env=env, cwd=cwd,
+                                         start_new_session=True)
+        except OSError:
+            self._log.close()
+            raise
+        self.pgid = self.proc.pid
+        self.ended_by: str | None = None
+        log.debug("started pid %d: %s", self.proc.pid, " ".join(argv))
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def poll(self) -> int | None:
+        rc = self.proc.poll()
+        if rc is not None and self.ended_by is None:
+            self.ended_by = "exited"
+        return rc
+
+    @property
+    def returncode(self) -> int | None:
+        return self.proc.returncode
+
+    def stop(self, polite=None, grace: float = 2.0) -> dict:
+        """Stop the process and everything in its group; return how it ended."""
+        if self.proc.poll() is None:
+            steps = [("quit", polite), ("SIGINT", signal.SIGINT),
+                     ("SIGTERM", signal.SIGTERM), ("SIGKILL", signal.SIGKILL)]
+            for name, action in steps:
+                if action is None:
+                    continue
+                try:
+                    action() if callable(action) else os.killpg(self.pgid, action)
+                except (OSError, ConnectionError) as exc:
+                    log.debug("%s failed: %s", name, exc)
+                if self._wait(grace if name == "quit" else 1.0):
+                    self.ended_by = self.ended_by or name
+                    break
+        self.poll()
+        self._kill_group_leftovers()
+        self._log.close()
+        return {"ended_by": self.ended_by, "returncode": self.proc.returncode}
+
+    def _wait(self, seconds: float) -> bool:
+        try:
+            self.proc.wait(timeout=seconds)
+            return True
+        except subprocess.TimeoutExpired:
+            return False
+
+    def _kill_group_leftovers(self) -> None:
+        """Children of the process (e.g. mono under the renode launcher) die too."""
+        try:
+            os.killpg(self.pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline and group_alive(self.pgid):
+            time.sleep(0.01)
+
+
+def group_alive(pgid: int) -> bool:
+    """True while any process of the group exists (zombies of others excluded)."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return any(_pgid_of(pid) == pgid for pid in _pids() if not _is_zombie(pid))
+
+
+def _pids():
+    return [int(p) for p in os.listdir("/proc") if p.isdigit()]
+
+
+def _stat(pid: int) -> list[str]:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return []
+    return text.rsplit(")", 1)[-1].split()
+
+
+def _pgid_of(pid: int) -> int | None:
+    fields = _stat(pid)
+    return int(fields[2]) if len(fields) > 2 else None
+
+
+def _is_zombie(pid: int) -> bool:
+    fields = _stat(pid)
+    return not fields or fields[0] == "Z"
+
+
+@functools.lru_cache(maxsize=None)
+def tool_version(argv: tuple) -> str:
+    """First line of `argv --version`-style output, cached per process."""
+    try:
+        out = subprocess.run(list(argv), capture_output=True, text=True, timeout=60,
+                             stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"unknown ({exc})"
+    text = (out.stdout or out.stderr).strip().splitlines()
+    return text[0] if text else "unknown"
