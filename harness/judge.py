@@ -3,7 +3,8 @@
 The watch loop feeds lines (with the host time it read them) and asks
 `should_stop(now)`; at the end it calls `outcome(ending)` where `ending` says
 why the loop stopped: "stopped" (the judge asked), "timeout", "exited",
-"closed" (UART socket closed) or "stall" (virtual time frozen).
+"closed" (UART socket closed), "stall" (virtual time frozen) or "eof"
+(a saved log ended).
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ TAIL = 20
 
 @dataclass
 class Ending:
-    why: str                        # stopped | timeout | exited | closed | stall
+    why: str                        # stopped | timeout | exited | closed | stall | eof
     returncode: int | None = None
     detail: str = ""
 
@@ -87,6 +88,8 @@ class Judge:
                     f"({heard}; {progress}; missing {missing})")
         if ending.why == "closed":
             return Verdict.EMULATOR_ERROR, f"UART socket closed early ({heard}; missing {missing})"
+        if ending.why == "eof":           # a saved log: it simply ended
+            return Verdict.FAIL, f"log ended before the sequence completed ({progress}; missing {missing})"
         if ending.why == "stall":
             return Verdict.STALL, f"virtual time stopped advancing: {ending.detail} ({progress})"
         return (Verdict.HANG, f"no completion within {ending.detail}: {heard}; {progress}; "

@@ -1,0 +1,84 @@
+"""`west build` into one build directory per (app, board), incremental by default."""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.errors import BuildError
+
+ERROR_LINE = re.compile(r"(error:|Error:|CMake Error|FAILED:|fatal error|undefined reference)")
+PROGRESS = re.compile(r"^\[(\d+)/(\d+)\]")
+PROGRESS_EVERY_S = 3.0
+
+
+@dataclass(frozen=True)
+class Built:
+    elf: Path
+    build_dir: Path
+    log: Path
+    seconds: float
+    sha256: str
+
+
+def build(source: Path, board: str, build_dir: Path, workspace, toolchain, environ: dict,
+          pristine: bool = False, say=lambda msg: None) -> Built:
+    """Run west build; return the ELF. The log is kept at build_dir/../<name>.build.log."""
+    build_dir.parent.mkdir(parents=True, exist_ok=True)
+    log_path = build_dir.with_name(build_dir.name + ".build.log")
+    cmd = [sys.executable, "-m", "west", "build", "-b", board, "-d", str(build_dir), str(source)]
+    if pristine:
+        cmd += ["-p", "always"]
+    if toolchain.cmake_args and (pristine or not (build_dir / "CMakeCache.txt").exists()):
+        cmd += ["--", *toolchain.cmake_args]     # cached by CMake; passing again would reconfigure
+    env = {**environ, "ZEPHYR_BASE": str(workspace.zephyr_base),
+           "ZEPHYR_TOOLCHAIN_VARIANT": toolchain.variant, **toolchain.env}
+    t0 = time.monotonic()
+    rc = _run_logged(cmd, workspace.topdir, env, log_path, say)
+    seconds = time.monotonic() - t0
+    elf = build_dir / "zephyr" / "zephyr.elf"
+    if rc != 0 or not elf.is_file():
+        first = first_error(log_path.read_text(errors="replace"))
+        raise BuildError(f"west build for {board} failed (rc {rc}): {first}",
+                         f"full build log: {log_path}")
+    return Built(elf, build_dir, log_path, seconds, sha256(elf))
+
+
+def _run_logged(cmd, cwd, env, log_path: Path, say) -> int:
+    last = time.monotonic()
+    with open(log_path, "w") as log:
+        log.write("$ " + " ".join(cmd) + "\n")
+        log.flush()
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
+                                errors="replace", start_new_session=True)
+        try:
+            for line in proc.stdout:
+                log.write(line)
+                m = PROGRESS.match(line)
+                if m and time.monotonic() - last >= PROGRESS_EVERY_S:
+                    last = time.monotonic()
+                    say(f"  build step {m.group(1)}/{m.group(2)}")
+            return proc.wait()
+        finally:
+            if proc.poll() is None:          # interrupted: take the whole build down
+                os.killpg(proc.pid, 9)
+                proc.wait()
+
+
+def first_error(log_text: str) -> str:
+    """The first line that reads like a compiler/CMake error, else the last line."""
+    lines = log_text.splitlines()
+    for line in lines:
+        if ERROR_LINE.search(line) and not line.startswith("$ "):
+            return line.strip()
+    return lines[-1].strip() if lines else "(empty build log)"
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

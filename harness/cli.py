@@ -1,0 +1,141 @@
+"""The `harness` command: a thin adapter over harness.runner.
+
+Exit codes: each run verdict has its own (see harness.verdict and README);
+bad input exits 2, an interrupt 130. All mapping happens in `main`.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from harness import __version__, apps, boards, checklog, doctor, emulators, report, setup, workspace
+from harness.errors import HarnessError, Interrupted, UsageError
+from harness.runner import Session
+from harness.verdict import EXIT_INTERRUPTED, Verdict, worst
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="harness", description=__doc__.splitlines()[0])
+    p.add_argument("--version", action="version", version=f"harness {__version__}")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging on stderr")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="build and boot an app, judge its UART log")
+    run.add_argument("--app", default=apps.DEFAULT_APP,
+                     help=f"app name ({', '.join(apps.known())}) or a Zephyr app directory")
+    run.add_argument("--expect", help="expectation file (default: the app's expect.yaml)")
+    run.add_argument("--board", action="append", help="board (repeat or comma-separate; "
+                     "default: the app's boards)")
+    run.add_argument("--emulator", help=f"emulator(s), comma-separated ({', '.join(emulators.ADAPTERS)})")
+    _common(run)
+    run.add_argument("--timeout", type=float, help="host seconds per boot (default: board file)")
+    run.add_argument("--pristine", action="store_true", help="rebuild from scratch")
+    run.add_argument("--no-isolation", action="store_true",
+                     help="skip the isolation proof (the run then cannot PASS... see README)")
+
+    chk = sub.add_parser("check-log", help="judge a saved UART log without building or booting")
+    chk.add_argument("log", help="the log file (raw bytes are fine)")
+    chk.add_argument("--app", default=apps.DEFAULT_APP)
+    chk.add_argument("--expect", help="expectation file (default: the app's)")
+    chk.add_argument("--json", action="store_true", help="print the outcome as JSON")
+
+    st = sub.add_parser("setup", help="create the west workspace (default ~/zephyrproject)")
+    st.add_argument("--workspace", default=str(workspace.DEFAULT))
+    st.add_argument("--mirror", help="directory of git mirrors to use instead of the network")
+    st.add_argument("--no-requirements", action="store_true",
+                    help="do not pip install Zephyr's scripts/requirements-base.txt")
+
+    doc = sub.add_parser("doctor", help="show what was found: west, workspace, toolchains, emulators")
+    doc.add_argument("--workspace")
+    return p
+
+
+def _common(p) -> None:
+    p.add_argument("--workspace", help="west workspace or zephyr directory")
+    p.add_argument("--out", default="harness-out", help="artifacts directory (default: %(default)s)")
+
+
+def _split(values) -> list[str]:
+    return [v for item in values or [] for v in item.split(",") if v]
+
+
+def _session(args, environ: dict) -> Session:
+    ws = workspace.find(args.workspace, environ.get("ZEPHYR_BASE"), Path.cwd(), Path.home())
+    out = Path(args.out).resolve()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".writable"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(f"output directory {out} is not writable: {exc.strerror}",
+                         "pass --out DIR somewhere you can write") from None
+    say = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+    say(f"workspace: {ws.topdir} (Zephyr {ws.version()}, found by {ws.found_by})")
+    return Session(ws, out, environ, getattr(args, "timeout", None),
+                   getattr(args, "pristine", False), not getattr(args, "no_isolation", False), say)
+
+
+def cmd_run(args, environ) -> int:
+    app = apps.load(args.app, args.expect)
+    board_names = _split(args.board) or list(app.boards)
+    if not board_names:
+        raise UsageError(f"no board given for app {app.name}", "pass --board NAME")
+    for name in board_names:
+        boards.load(name)
+    session = _session(args, environ)
+    results = session.run(app, board_names, _split([args.emulator]) if args.emulator else None)
+    for r in results:
+        print(report.line(r), flush=True)
+    return worst(r.verdict for r in results).code
+
+
+def cmd_check_log(args, environ) -> int:
+    return checklog.main(args)
+
+
+def cmd_setup(args, environ) -> int:
+    top = Path(args.workspace).expanduser()
+    print(f"setting up the west workspace at {top}", file=sys.stderr)
+    setup.setup(top, Path(args.mirror) if args.mirror else None,
+                say=lambda m: print(m, file=sys.stderr, flush=True),
+                requirements=not args.no_requirements)
+    ws = workspace.find(str(top), None, Path.cwd(), Path.home())
+    print(f"workspace ready: {ws.topdir} (Zephyr {ws.version()} at {ws.revision()[:12]})")
+    return 0
+
+
+def cmd_doctor(args, environ) -> int:
+    return doctor.main(args.workspace, environ)
+
+
+COMMANDS = {"run": cmd_run, "check-log": cmd_check_log, "setup": cmd_setup, "doctor": cmd_doctor}
+
+
+def _raise_interrupted(signum, frame):
+    raise Interrupted(f"stopped by {signal.Signals(signum).name}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    environ = dict(os.environ)            # the only place the environment is read
+    previous = signal.signal(signal.SIGTERM, _raise_interrupted)
+    try:
+        return COMMANDS[args.command](args, environ)
+    except HarnessError as exc:
+        print(f"harness: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("harness: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+__all__ = ["main", "Verdict"]

@@ -1,0 +1,56 @@
+"""`harness doctor`: what the harness finds on this machine, and how to fix what it lacks."""
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from harness import boards, toolchain, workspace
+from harness.errors import SetupError
+from harness.process import tool_version
+
+APT = "apt-get install -y"
+
+
+def checks(ws_arg: str | None, environ: dict):
+    """Yield (ok, what, detail) rows."""
+    west = shutil.which("west", path=environ.get("PATH"))
+    yield True, "python", f"{sys.executable} ({sys.version.split()[0]})"
+    try:
+        import west.version as wv
+        yield True, "west", f"{wv.__version__} ({west or 'module'})"
+    except ImportError:
+        yield False, "west", "missing: pip install west"
+    try:
+        ws = workspace.find(ws_arg, environ.get("ZEPHYR_BASE"), Path.cwd(), Path.home())
+        yield True, "workspace", f"{ws.topdir} (Zephyr {ws.version()} at {ws.revision()[:12]}, " \
+                                 f"found by {ws.found_by})"
+    except SetupError as exc:
+        yield False, "workspace", str(exc)
+    for arch in sorted({boards.load(b).arch for b in boards.known()}):
+        try:
+            yield True, f"toolchain {arch}", toolchain.find(arch, environ).describe()
+        except SetupError as exc:
+            yield False, f"toolchain {arch}", str(exc)
+    for name in boards.known():
+        board = boards.load(name)
+        for emu, settings in board.emulators.items():
+            yield _emulator_row(emu, settings, board, environ)
+
+
+def _emulator_row(emu: str, settings: dict, board, environ: dict):
+    binary = settings.get("binary") or emu
+    exe = shutil.which(binary, path=environ.get("PATH"))
+    if not exe:
+        pkg = {"qemu-system-arm": "qemu-system-arm", "qemu-system-i386": "qemu-system-x86"}
+        fix = f"{APT} {pkg[binary]}" if binary in pkg else f"put {binary} on PATH"
+        return False, f"{emu} for {board.name}", f"{binary} not found: {fix}"
+    return True, f"{emu} for {board.name}", f"{exe}: {tool_version((exe, '--version'))}"
+
+
+def main(ws_arg: str | None, environ: dict) -> int:
+    ok_all = True
+    for ok, what, detail in checks(ws_arg, environ):
+        ok_all &= ok
+        print(f"{'ok ' if ok else 'MISSING'}  {what:<28} {detail}")
+    return 0 if ok_all else SetupError.exit_code

@@ -1,0 +1,89 @@
+"""Reports: result.json, junit.xml and the one-line summary. Writers only."""
+from __future__ import annotations
+
+import json
+import os
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.verdict import Outcome, Verdict
+
+
+@dataclass
+class RunResult:
+    app: str
+    board: str
+    emulator: str
+    outcome: Outcome
+    run_dir: Path
+    timings: dict = field(default_factory=dict)
+    provenance: dict = field(default_factory=dict)
+    certificate: dict | None = None
+    artifacts: dict = field(default_factory=dict)
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.outcome.verdict
+
+    @property
+    def name(self) -> str:
+        return f"{self.app}.{self.board}.{self.emulator}"
+
+    def to_json(self) -> dict:
+        return {"app": self.app, "board": self.board, "emulator": self.emulator,
+                **self.outcome.to_json(), "exit_code": self.verdict.code,
+                "timings": self.timings, "provenance": self.provenance,
+                "isolation": self.certificate, "artifacts": self.artifacts,
+                "run_dir": str(self.run_dir)}
+
+
+def line(r: RunResult) -> str:
+    total = r.timings.get("total_s", 0.0)
+    cert = ""
+    if r.certificate:
+        cert = f"  isolation={r.certificate.get('status', '?')}"
+    reason = "" if r.verdict is Verdict.PASS else f"  reason: {r.outcome.reason}"
+    return (f"{r.verdict.label:<14} {r.app} {r.board} {r.emulator}  {total:.2f}s{cert}"
+            f"  artifacts: {_rel(r.run_dir)}{reason}")
+
+
+def write_run(r: RunResult) -> None:
+    """result.json and junit.xml in the run directory."""
+    r.run_dir.mkdir(parents=True, exist_ok=True)
+    (r.run_dir / "result.json").write_text(json.dumps(r.to_json(), indent=2, default=str) + "\n")
+    write_junit([r], r.run_dir / "junit.xml")
+
+
+def write_junit(results: list[RunResult], path: Path, suite: str = "harness") -> None:
+    failures = sum(1 for r in results if r.verdict not in (Verdict.PASS,) and not _is_error(r))
+    errors = sum(1 for r in results if _is_error(r))
+    total_time = sum(r.timings.get("run_s", 0) for r in results)
+    ts = ET.Element("testsuite", name=suite, tests=str(len(results)), failures=str(failures),
+                    errors=str(errors), time=f"{total_time:.3f}")
+    for r in results:
+        case = ET.SubElement(ts, "testcase", classname=f"{r.app}", name=f"{r.board}.{r.emulator}",
+                             time=f"{r.timings.get('run_s', 0):.3f}")
+        if r.verdict is not Verdict.PASS:
+            tag = "error" if _is_error(r) else "failure"
+            body = "\n".join(r.outcome.evidence.get("last_lines", []))
+            ET.SubElement(case, tag, type=r.verdict.label,
+                          message=r.outcome.reason).text = f"{r.outcome.reason}\n\n{body}"
+        ET.SubElement(case, "system-out").text = "\n".join(
+            f"[[ATTACHMENT|{p}]]" for p in r.artifacts.values())
+    ET.indent(ts)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ET.ElementTree(ts).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def _is_error(r: RunResult) -> bool:
+    """Infrastructure trouble is a JUnit error; firmware misbehaviour a failure."""
+    return r.verdict in (Verdict.EMULATOR_ERROR, Verdict.SETUP_ERROR, Verdict.BUILD_ERROR,
+                         Verdict.STALL)
+
+
+def _rel(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)

@@ -1,0 +1,139 @@
+"""The run orchestrator: app -> west build -> emulator -> UART -> matcher -> verdict -> report.
+
+The CLI, the pytest plugin, the Robot library and the west command all call
+`Session`; none of them holds logic of its own.
+"""
+from __future__ import annotations
+
+import datetime
+import logging
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness import boards as boards_mod
+from harness import build as build_mod
+from harness import emulators, expect, report, symbols, toolchain
+from harness.errors import HarnessError
+from harness.judge import Judge
+from harness.report import RunResult
+from harness.verdict import Outcome, Verdict
+from harness.watch import watch
+
+log = logging.getLogger(__name__)
+DEFAULT_EMULATOR = "qemu"
+
+
+@dataclass
+class Session:
+    """Everything a run needs, validated once at the edge."""
+
+    workspace: object
+    out_dir: Path
+    environ: dict
+    timeout_s: float | None = None      # host seconds; None: the board file's value
+    pristine: bool = False
+    isolation: bool = True
+    say: object = print
+    _built: dict = field(default_factory=dict)
+    _toolchains: dict = field(default_factory=dict)
+
+    # -- building ----------------------------------------------------------
+    def toolchain(self, board) -> toolchain.Toolchain:
+        if board.arch not in self._toolchains:
+            self._toolchains[board.arch] = toolchain.find(board.arch, self.environ)
+        return self._toolchains[board.arch]
+
+    def firmware(self, app, board) -> build_mod.Built:
+        """Build (incrementally) once per session for each (app, board)."""
+        key = (app.name, board.name)
+        if key not in self._built:
+            build_dir = self.out_dir / "build" / app.name / board.name
+            self.say(f"building {app.name} for {board.name} (west build -d {build_dir})")
+            self._built[key] = build_mod.build(
+                app.source_dir(self.workspace.zephyr_base), board.name, build_dir,
+                self.workspace, self.toolchain(board), self.environ, self.pristine, self.say)
+        return self._built[key]
+
+    # -- running -----------------------------------------------------------
+    def run(self, app, board_names, emulator_names) -> list[RunResult]:
+        spec = expect.load(app.expect)
+        results = []
+        for board_name in board_names:
+            board = boards_mod.load(board_name)
+            for emu in emulator_names or [DEFAULT_EMULATOR]:
+                board.emulator(emu)
+                emulators.adapter(emu)
+            for emu in emulator_names or [DEFAULT_EMULATOR]:
+                results.append(self.run_one(app, board, emu, spec))
+        return results
+
+    def run_one(self, app, board, emu: str, spec) -> RunResult:
+        run_dir = self.new_run_dir(app.name, board.name, emu)
+        result = RunResult(app.name, board.name, emu, Outcome(Verdict.SETUP_ERROR, ""), run_dir)
+        t0 = time.monotonic()
+        try:
+            built = self.firmware(app, board)
+            result.timings["build_s"] = round(built.seconds, 3)
+            result.provenance = self.provenance(board, built)
+            self._keep(built.log, run_dir / "build.log", result)
+            result = self.boot(result, board, emu, built, spec)
+        except HarnessError as exc:
+            if exc.verdict is None:
+                raise
+            result.outcome = Outcome(exc.verdict, str(exc))
+            build_log = self.out_dir / "build" / app.name / f"{board.name}.build.log"
+            if build_log.is_file():
+                self._keep(build_log, run_dir / "build.log", result)
+        finally:
+            result.timings["total_s"] = round(time.monotonic() - t0, 3)
+            report.write_run(result)
+            result.artifacts.update(result_json=str(run_dir / "result.json"),
+                                    junit=str(run_dir / "junit.xml"))
+        return result
+
+    def boot(self, result: RunResult, board, emu: str, built, spec) -> RunResult:
+        settings = board.emulator(emu)
+        emulator = emulators.adapter(emu)(board, settings, result.run_dir)
+        result.provenance["emulator"] = f"{emu}: {emulator.version()}"
+        judge = Judge(spec)
+        timeout = self.timeout_s or float(settings.get("timeout_s", 30))
+        try:
+            watched = watch(emulator, built.elf, judge, timeout)
+        finally:
+            result.artifacts.update(uart_raw=str(result.run_dir / "uart.raw"),
+                                    emulator_log=str(result.run_dir / f"{emu}.log"))
+        result.outcome = judge.outcome(watched.ending)
+        result.timings.update(watched.timings)
+        result.outcome.evidence.update(teardown=watched.teardown, uart_bytes=watched.uart_bytes,
+                                       virtual_time_s=watched.virtual_time_s)
+        fault = result.outcome.evidence.get("fault")
+        if fault:
+            fault["trace_resolved"] = symbols.resolve(built.elf, fault["trace"],
+                                                      self.toolchain(board).addr2line)
+        return result
+
+    # -- bookkeeping -------------------------------------------------------
+    def new_run_dir(self, app: str, board: str, emu: str) -> Path:
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        parent = self.out_dir / "runs" / app / f"{board}.{emu}"
+        run_dir = parent / stamp
+        run_dir.mkdir(parents=True)
+        latest = parent / "latest"
+        latest.unlink(missing_ok=True)
+        latest.symlink_to(stamp)
+        return run_dir
+
+    def provenance(self, board, built) -> dict:
+        return {"elf": str(built.elf), "elf_sha256": built.sha256,
+                "zephyr_version": self.workspace.version(),
+                "zephyr_revision": self.workspace.revision(),
+                "workspace": str(self.workspace.topdir),
+                "toolchain": self.toolchain(board).describe(),
+                "protection": f"{board.protection}: {board.protection_detail}"}
+
+    @staticmethod
+    def _keep(src: Path, dest: Path, result: RunResult) -> None:
+        shutil.copyfile(src, dest)
+        result.artifacts["build_log"] = str(dest)
