@@ -97,15 +97,12 @@ class Judge:
 
 
 def _crash_reason(fault: dict) -> str:
-    parts = [fault.get("reason") or "fatal error"]
-    if fault.get("reason_code") is not None:
-        parts[0] = f"fatal error {fault['reason_code']} ({fault['reason']})"
-    if fault.get("kind"):
-        parts.append(fault["kind"].replace("_", " "))
+    """e.g. 'fatal error 0 (CPU exception): mpu data access violation at 0x20001000, pc 0x..'"""
+    head = (f"fatal error {fault['reason_code']} ({fault['reason']})"
+            if fault.get("reason_code") is not None else "fatal error")
+    what = (fault.get("kind") or "unknown fault").replace("_", " ")
     if fault.get("address"):
-        parts.append(f"at address {fault['address']}")
-    if fault.get("pc"):
-        parts.append(f"pc {fault['pc']}")
-    if fault.get("thread"):
-        parts.append(f"thread {fault['thread']} ({fault.get('thread_name')})")
-    return ", ".join(parts)
+        what += f" at {fault['address']}"
+    extras = [f"pc {fault['pc']}" if fault.get("pc") else "",
+              f"thread {fault['thread']} ({fault.get('thread_name')})" if fault.get("thread") else ""]
+    return f"{head}: {what}" + "".join(f", {e}" for e in extras if e)

@@ -50,7 +50,7 @@ class OwnedProcess:
     def returncode(self) -> int | None:
         return self.proc.returncode
 
-    def stop(self, polite=None, grace: float = 2.0) -> dict:
+    def stop(self, polite=None, grace: float = 1.5) -> dict:
         """Stop the process and everything in its group; return how it ended."""
         if self.proc.poll() is None:
             steps = [("quit", polite), ("SIGINT", signal.SIGINT),

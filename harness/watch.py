@@ -64,7 +64,7 @@ def _loop(emulator, stream: UartStream, judge: Judge, deadline: float, budget: f
         now = time.monotonic()
         if judge.should_stop(now - stream.t0):
             return Ending("stopped")
-        rc = emulator.poll()
+        rc = emulator.poll() if not stream.closed else _exit_code_within(emulator, EXIT_DRAIN_S)
         if rc is not None:
             take(stream.drain(EXIT_DRAIN_S) + stream.flush_partial())
             return Ending("exited", rc)
@@ -76,6 +76,14 @@ def _loop(emulator, stream: UartStream, judge: Judge, deadline: float, budget: f
         frozen = stall.check(now)
         if frozen:
             return Ending("stall", detail=frozen)
+
+
+def _exit_code_within(emulator, seconds: float) -> int | None:
+    """The UART closed: give the emulator a moment to exit, so its rc is known."""
+    deadline = time.monotonic() + seconds
+    while (rc := emulator.poll()) is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return rc
 
 
 class _StallDetector:

@@ -43,7 +43,7 @@ class Qemu(Emulator):
 
     def request_quit(self) -> None:
         qmp = self._qmp or Qmp(self.qmp_port, time.monotonic() + 1.0)
-        qmp.execute("quit")
+        qmp.send("quit")            # no reply awaited: the process exit is the answer
 
     def version(self) -> str:
         return tool_version((self.binary(), "--version"))
@@ -66,9 +66,12 @@ class Qmp:
         self.execute("qmp_capabilities")
 
     def execute(self, command: str) -> dict:
+        self.send(command)
+        return self._reply()
+
+    def send(self, command: str) -> None:
         self.file.write(json.dumps({"execute": command}).encode() + b"\n")
         self.file.flush()
-        return self._reply()
 
     def _reply(self) -> dict:
         while True:

@@ -1,0 +1,64 @@
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness import expect
+from harness.paths import APPS_DIR, ROOT
+
+DATA = Path(__file__).parent / "data"
+FAKES = Path(__file__).parent / "fakes"
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def prod_spec():
+    return expect.load(APPS_DIR / "prod_consumer" / "expect.yaml")
+
+
+@pytest.fixture
+def scenario(tmp_path):
+    """Write a fake-emulator scenario file; returns its path."""
+    def make(**kw) -> Path:
+        path = tmp_path / f"scenario{len(list(tmp_path.glob('scenario*')))}.json"
+        path.write_text(json.dumps(kw))
+        return path
+    return make
+
+
+def real_log(name: str) -> bytes:
+    return (DATA / name).read_bytes()
+
+
+def seed_sample_output() -> list[str]:
+    """The 'Sample Output' block of the sample's README (from ../shared/seed)."""
+    readme = SHARED / "seed" / "prod_consumer_README.rst"
+    if not readme.is_file():
+        pytest.skip(f"{readme} missing: run the tests from a checkout with ../shared beside it")
+    block = readme.read_text().split("code-block:: console", 1)[1]
+    return [line.strip() for line in block.splitlines() if line.strip().startswith("I:")]
+
+
+def workspace_or_skip():
+    """The real Zephyr workspace, toolchains and QEMU, or a skip naming what is missing."""
+    from harness import toolchain, workspace
+    from harness.errors import SetupError
+    try:
+        ws = workspace.find(None, os.environ.get("ZEPHYR_BASE"), Path.cwd(), Path.home())
+    except SetupError as exc:
+        pytest.skip(f"no Zephyr workspace ({exc.message}); create one with `harness setup`")
+    for arch in ("arm", "x86"):
+        try:
+            toolchain.find(arch, dict(os.environ))
+        except SetupError as exc:
+            pytest.skip(f"{exc.message}: {exc.hint}")
+    for exe in ("qemu-system-arm", "qemu-system-i386"):
+        if not shutil.which(exe):
+            pytest.skip(f"{exe} missing: apt-get install qemu-system-arm qemu-system-x86")
+    return ws
+
+
+PYTHON = sys.executable

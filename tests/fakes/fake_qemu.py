@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""A fake qemu-system-* speaking QEMU's wire formats: a TCP server chardev for
+the UART (waits for the client, like server=on,wait=on) and QMP on TCP.
+
+The "-kernel" argument is a JSON scenario instead of an ELF:
+  {"log": "path or inline text", "chunk": 64, "delay": 0.0,
+   "then": "hang" | "exit" | "close" | "babble" | "die",
+   "rc": 0, "ignore_quit": false, "ignore_sigterm": false, "child": false,
+   "bind_fail": false}
+Nothing is sent before QMP `cont`, as with `-S`.
+"""
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+
+def arg(flag):
+    return sys.argv[sys.argv.index(flag) + 1]
+
+
+def main():
+    scenario = json.load(open(arg("-kernel")))
+    if scenario.get("bind_fail"):
+        print("qemu-system-arm: -chardev socket: Failed to bind socket: Address already in use",
+              file=sys.stderr)
+        return 1
+    if scenario.get("ignore_sigterm"):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if scenario.get("child"):
+        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+    uart_port = int(re.search(r"port=(\d+)", arg("-chardev")).group(1))
+    qmp_port = int(re.search(r"tcp:127.0.0.1:(\d+)", arg("-qmp")).group(1))
+    qmp_srv = socket.create_server(("127.0.0.1", qmp_port))
+    uart_srv = socket.create_server(("127.0.0.1", uart_port))
+    uart, _ = uart_srv.accept()
+    running = threading.Event()
+    threading.Thread(target=qmp_loop, args=(qmp_srv, running, scenario), daemon=True).start()
+    running.wait()
+    text = scenario.get("log", "")
+    data = open(text, "rb").read() if os.path.isfile(text) else text.encode("latin-1")
+    chunk = scenario.get("chunk", 64)
+    for i in range(0, len(data), chunk):
+        uart.sendall(data[i:i + chunk])
+        time.sleep(scenario.get("delay", 0.0))
+    then = scenario.get("then", "hang")
+    if then == "exit":
+        time.sleep(0.05)
+        return scenario.get("rc", 0)
+    if then == "die":
+        os.kill(os.getpid(), signal.SIGKILL)
+    if then == "close":
+        uart.close()
+    while True:
+        if then == "babble":
+            uart.sendall(b"I: still alive, nothing to see\r\n")
+        time.sleep(0.01)
+
+
+def qmp_loop(server, running, scenario):
+    conn, _ = server.accept()
+    f = conn.makefile("rwb")
+    f.write(b'{"QMP": {"version": {"qemu": {"major": 7}}, "capabilities": []}}\n')
+    f.flush()
+    for raw in f:
+        cmd = json.loads(raw).get("execute")
+        if cmd == "quit" and scenario.get("ignore_quit"):
+            continue
+        f.write(b'{"return": {}}\n')
+        f.flush()
+        if cmd == "cont":
+            running.set()
+        if cmd == "quit":
+            os._exit(0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
