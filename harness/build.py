@@ -32,6 +32,10 @@ def build(source: Path, board: str, build_dir: Path, workspace, toolchain, envir
     build_dir.parent.mkdir(parents=True, exist_ok=True)
     log_path = build_dir.with_name(build_dir.name + ".build.log")
     cmd = [sys.executable, "-m", "west", "build", "-b", board, "-d", str(build_dir), str(source)]
+    cached = cached_source(build_dir)
+    if cached and cached != source.resolve():
+        say(f"  {build_dir} was built from {cached}: rebuilding it from scratch")
+        pristine = True
     if pristine:
         cmd += ["-p", "always"]
     if toolchain.cmake_args and (pristine or not (build_dir / "CMakeCache.txt").exists()):
@@ -69,6 +73,16 @@ def _run_logged(cmd, cwd, env, log_path: Path, say) -> int:
             if proc.poll() is None:          # interrupted: take the whole build down
                 os.killpg(proc.pid, 9)
                 proc.wait()
+
+
+def cached_source(build_dir: Path) -> Path | None:
+    """The application directory an existing build directory was configured for."""
+    try:
+        text = (build_dir / "CMakeCache.txt").read_text(errors="replace")
+    except OSError:
+        return None
+    m = re.search(r"^APPLICATION_SOURCE_DIR:PATH=(.*)$", text, re.M)
+    return Path(m.group(1)).resolve() if m else None
 
 
 def first_error(log_text: str) -> str:

@@ -12,9 +12,8 @@ import signal
 import sys
 from pathlib import Path
 
-from harness import __version__, apps, boards, checklog, doctor, emulators, report, setup, workspace
+from harness import __version__, apps, checklog, doctor, emulators, report, runner, setup, workspace
 from harness.errors import HarnessError, Interrupted, UsageError
-from harness.runner import Session
 from harness.verdict import EXIT_INTERRUPTED, Verdict, worst
 
 
@@ -76,7 +75,7 @@ def _session(args, environ: dict) -> Session:
                          "pass --out DIR somewhere you can write") from None
     say = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
     say(f"workspace: {ws.topdir} (Zephyr {ws.version()}, found by {ws.found_by})")
-    return Session(ws, out, environ, getattr(args, "timeout", None),
+    return runner.Session(ws, out, environ, getattr(args, "timeout", None),
                    getattr(args, "pristine", False), not getattr(args, "no_isolation", False), say)
 
 
@@ -85,10 +84,10 @@ def cmd_run(args, environ) -> int:
     board_names = _split(args.board) or list(app.boards)
     if not board_names:
         raise UsageError(f"no board given for app {app.name}", "pass --board NAME")
-    for name in board_names:
-        boards.load(name)
+    emulator_names = _split([args.emulator]) if args.emulator else None
+    runner.validate(board_names, emulator_names)
     session = _session(args, environ)
-    results = session.run(app, board_names, _split([args.emulator]) if args.emulator else None)
+    results = session.run(app, board_names, emulator_names)
     for r in results:
         print(report.line(r), flush=True)
     return worst(r.verdict for r in results).code

@@ -25,6 +25,19 @@ log = logging.getLogger(__name__)
 DEFAULT_EMULATOR = "qemu"
 
 
+def validate(board_names, emulator_names) -> list[tuple]:
+    """(Board, emulator name) pairs; bad names fail here, before anything runs."""
+    for emu in emulator_names or []:
+        emulators.adapter(emu)
+    pairs = []
+    for name in board_names:
+        board = boards_mod.load(name)
+        for emu in emulator_names or [DEFAULT_EMULATOR]:
+            board.emulator(emu)
+            pairs.append((board, emu))
+    return pairs
+
+
 @dataclass
 class Session:
     """Everything a run needs, validated once at the edge."""
@@ -59,15 +72,8 @@ class Session:
     # -- running -----------------------------------------------------------
     def run(self, app, board_names, emulator_names) -> list[RunResult]:
         spec = expect.load(app.expect)
-        results = []
-        for board_name in board_names:
-            board = boards_mod.load(board_name)
-            for emu in emulator_names or [DEFAULT_EMULATOR]:
-                board.emulator(emu)
-                emulators.adapter(emu)
-            for emu in emulator_names or [DEFAULT_EMULATOR]:
-                results.append(self.run_one(app, board, emu, spec))
-        return results
+        pairs = validate(board_names, emulator_names)
+        return [self.run_one(app, board, emu, spec) for board, emu in pairs]
 
     def run_one(self, app, board, emu: str, spec) -> RunResult:
         run_dir = self.new_run_dir(app.name, board.name, emu)

@@ -14,6 +14,7 @@
 #include <zephyr/kernel.h>
 #include <zephyr/sys/printk.h>
 #include <zephyr/logging/log.h>
+#include <zephyr/logging/log_ctrl.h>
 #include <zephyr/app_memory/app_memdomain.h>
 
 LOG_MODULE_REGISTER(isolation_probe);
@@ -46,6 +47,8 @@ K_APPMEM_PARTITION_DEFINE(part_b);
 K_APP_DMEM(part_a) volatile uint32_t probe_a_value = SENTINEL_A;
 K_APP_DMEM(part_a) volatile uint32_t probe_code_word = RET_WORD;
 K_APP_DMEM(part_b) volatile uint32_t probe_b_value = SENTINEL_B;
+/* Lowest address of the probe thread's stack, set by main (do_stack). */
+K_APP_BMEM(part_a) uintptr_t probe_stack_lo;
 /* Kernel-only: a plain global in no partition. */
 volatile uint32_t probe_kernel_value = SENTINEL_K;
 
@@ -102,26 +105,27 @@ static uint32_t do_syscall(volatile uint32_t *t)
 
 /* Every frame holds a volatile array that is written before and read after
  * the recursive call, so the calls can be neither inlined, merged nor
- * turned into a loop.
+ * turned into a loop. Recursion stops by itself only once a frame lies
+ * 256 bytes below the stack's lowest address, i.e. when no guard stopped
+ * it (frame sizes differ between compilers, so the bound is an address).
  */
-static __noinline uint32_t recurse(uint32_t depth)
+static __attribute__((noinline)) uint32_t recurse(uintptr_t limit)
 {
-	volatile uint8_t pad[64];
+	volatile uint32_t pad[16];
 
-	pad[0] = (uint8_t)depth;
-	if (depth == 0U) {
+	pad[0] = (uint32_t)(uintptr_t)&pad[0];
+	if ((uintptr_t)&pad[0] < limit) {
 		return pad[0];
 	}
-	return recurse(depth - 1U) + pad[0];
+	uint32_t lowest = recurse(limit);
+
+	return (pad[0] < lowest) ? pad[0] : lowest; /* lowest frame reached */
 }
 
 static uint32_t do_stack(volatile uint32_t *t)
 {
 	ARG_UNUSED(t);
-	/* At >= 64 bytes a frame, this needs twice the stack we have:
-	 * it must hit the guard, yet would not run away without one.
-	 */
-	return recurse(2U * K_THREAD_STACK_SIZEOF(probe_stack) / 64U);
+	return recurse(probe_stack_lo - 256U);
 }
 
 /* ---- the case list ---------------------------------------------------- */
@@ -186,6 +190,15 @@ static bool sentinels_intact(void)
 	       probe_kernel_value == SENTINEL_K;
 }
 
+/* After a broken case, so that the next case's intact= is its own. */
+static void sentinels_restore(void)
+{
+	probe_a_value = SENTINEL_A;
+	probe_b_value = SENTINEL_B;
+	probe_kernel_value = SENTINEL_K;
+	probe_code_word = RET_WORD;
+}
+
 static void run_case(const struct probe_case *c)
 {
 	k_tid_t tid;
@@ -200,6 +213,7 @@ static void run_case(const struct probe_case *c)
 			      K_THREAD_STACK_SIZEOF(probe_stack), probe_entry,
 			      (void *)c, NULL, NULL, PROBE_PRIO, K_USER,
 			      K_FOREVER);
+	probe_stack_lo = probe_thread.stack_info.start;
 	k_thread_name_set(tid, c->name);
 	k_mem_domain_add_thread(&dom_a, tid);
 	k_object_access_grant(&probe_sem, tid);
@@ -215,6 +229,7 @@ static void run_case(const struct probe_case *c)
 	printk("PROBE:RESULT name=%s faulted=%d reason=%d intact=%d\n",
 	       c->name, fatal_reason != -1, fatal_reason,
 	       sentinels_intact());
+	sentinels_restore();
 }
 
 void main(void)

@@ -1,0 +1,111 @@
+"""Real west build + real QEMU. Skips, naming what is missing, where the Zephyr
+workspace, the toolchains or QEMU are absent (create them with `bash .ci/setup`)."""
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import workspace_or_skip
+from harness.cli import main
+from harness.verdict import Verdict
+
+pytestmark = pytest.mark.integration
+BOARDS = ["mps2_an385", "qemu_x86"]
+
+
+@pytest.fixture(scope="session")
+def ws():
+    return workspace_or_skip()
+
+
+@pytest.fixture(scope="session")
+def out(tmp_path_factory):
+    return tmp_path_factory.mktemp("harness-out")
+
+
+def results_of(out: Path, app: str, board: str) -> dict:
+    return json.loads((out / "runs" / app / f"{board}.qemu" / "latest" / "result.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def default_run(ws, out):
+    rc = main(["run", "--out", str(out), "--no-isolation"])
+    return rc
+
+
+def test_prod_consumer_passes_on_both_qemu_boards_with_full_artifacts(default_run, out):
+    assert default_run == 0
+    for board in BOARDS:
+        result = results_of(out, "prod_consumer", board)
+        assert result["verdict"] == "PASS", result["reason"]
+        run_dir = Path(result["run_dir"])
+        for name in ("uart.raw", "build.log", "result.json", "junit.xml", "qemu.log"):
+            assert (run_dir / name).is_file(), name
+        assert b"SUCCESS" in (run_dir / "uart.raw").read_bytes()
+        prov = result["provenance"]
+        assert len(prov["elf_sha256"]) == 64 and prov["zephyr_version"] == "3.0.99"
+        assert prov["emulator"].startswith("qemu: QEMU emulator version")
+        assert [e["event"] for e in result["evidence"]["events"]][-1] == "success"
+
+
+def sample_copy(ws, tmp_path, name: str, edits: dict) -> Path:
+    """A copy of Zephyr's prod_consumer with `edits` ({file: [(old, new)]}) applied."""
+    src = ws.zephyr_base / "samples" / "userspace" / "prod_consumer"
+    dest = tmp_path / name
+    shutil.copytree(src, dest)
+    for name, pairs in edits.items():
+        path = dest / "src" / name
+        text = path.read_text()
+        for old, new in pairs:
+            assert old in text, f"{old!r} not in {name}: the sample changed"
+            text = text.replace(old, new)
+        path.write_text(text)
+    return dest
+
+
+EXPECT = str(Path(__file__).parents[1] / "firmware" / "apps" / "prod_consumer" / "expect.yaml")
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_sandboxed_app_b_touching_app_a_memory_is_a_crash_with_triage(ws, out, tmp_path, board):
+    app = sample_copy(ws, tmp_path, "prod_consumer_fault", {"app_b.c": [(
+        'LOG_INF("processing payload #%d complete", process_count);',
+        'LOG_INF("processing payload #%d complete", process_count);\n'
+        '\t\tif (process_count == 3) { extern unsigned int pending_count;'
+        ' pending_count = 0xdead; }')]})
+    rc = main(["run", "--app", str(app), "--expect", EXPECT, "--board", board, "--out", str(out),
+               "--no-isolation"])
+    assert rc == Verdict.CRASH.code
+    result = results_of(out, "prod_consumer_fault", board)
+    fault = result["evidence"]["fault"]
+    assert fault["kind"] == {"mps2_an385": "mpu_data_access_violation",
+                             "qemu_x86": "page_fault_write"}[board]
+    frame = fault["trace_resolved"][0]
+    assert frame["function"] == "processor_thread" and "app_b.c" in frame["location"]
+    nm = _symbol_address(result["provenance"]["elf"], "pending_count")
+    assert int(fault["address"], 16) == nm
+    assert result["timings"]["run_s"] < 10
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_a_missing_payload_log_line_fails_naming_the_rule(ws, out, tmp_path, board):
+    app = sample_copy(ws, tmp_path, "prod_consumer_missing", {"app_a.c": [(
+        'LOG_INF("monitor thread got data payload #%u", monitor_count);',
+        'if (monitor_count != 6) { LOG_INF("monitor thread got data payload #%u", monitor_count); }'
+    )]})
+    rc = main(["run", "--app", str(app), "--expect", EXPECT, "--board", board, "--out", str(out),
+               "--no-isolation"])
+    assert rc == Verdict.FAIL.code
+    result = results_of(out, "prod_consumer_missing", board)
+    assert "got[6]" in result["reason"]
+
+
+def _symbol_address(elf: str, name: str) -> int:
+    import subprocess
+    nm = shutil.which("arm-none-eabi-nm") or "nm"
+    for line in subprocess.run([nm, elf], capture_output=True, text=True).stdout.splitlines():
+        parts = line.split()
+        if parts[-1] == name:
+            return int(parts[0], 16)
+    raise AssertionError(f"{name} not in {elf}")
