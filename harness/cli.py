@@ -6,13 +6,15 @@ bad input exits 2, an interrupt 130. All mapping happens in `main`.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
 import sys
 from pathlib import Path
 
-from harness import __version__, apps, checklog, doctor, emulators, report, runner, setup, workspace
+from harness import (__version__, apps, checklog, config, doctor, emulators, isolation_run,
+                     report, runner, setup, workspace)
 from harness.errors import HarnessError, Interrupted, UsageError
 from harness.verdict import EXIT_INTERRUPTED, Verdict, worst
 
@@ -42,6 +44,17 @@ def parser() -> argparse.ArgumentParser:
     chk.add_argument("--expect", help="expectation file (default: the app's)")
     chk.add_argument("--json", action="store_true", help="print the outcome as JSON")
 
+    pr = sub.add_parser("prove", help="run the isolation probe: certify that the MPU/MMU "
+                        "enforces memory domains on a board and emulator")
+    pr.add_argument("--board", action="append", help="board(s) (default: the probe's boards)")
+    pr.add_argument("--emulator", help="emulator(s), comma-separated (default: qemu)")
+    _common(pr)
+    pr.add_argument("--timeout", type=float, help="host seconds per boot (default: board file)")
+    pr.add_argument("--fresh", action="store_true", help="ignore a cached certificate")
+    pr.add_argument("--json", action="store_true", help="print the certificates as JSON")
+    pr.add_argument("--log", help="judge a saved probe UART log instead of booting "
+                    "(needs exactly one --board)")
+
     st = sub.add_parser("setup", help="create the west workspace (default ~/zephyrproject)")
     st.add_argument("--workspace", default=str(workspace.DEFAULT))
     st.add_argument("--mirror", help="directory of git mirrors to use instead of the network")
@@ -55,6 +68,7 @@ def parser() -> argparse.ArgumentParser:
 
 def _common(p) -> None:
     p.add_argument("--workspace", help="west workspace or zephyr directory")
+    p.add_argument("--renode", help=f"renode launcher (default: ${config.ENV_RENODE} or PATH)")
     p.add_argument("--out", default="harness-out", help="artifacts directory (default: %(default)s)")
 
 
@@ -62,21 +76,11 @@ def _split(values) -> list[str]:
     return [v for item in values or [] for v in item.split(",") if v]
 
 
-def _session(args, environ: dict) -> Session:
-    ws = workspace.find(args.workspace, environ.get("ZEPHYR_BASE"), Path.cwd(), Path.home())
-    out = Path(args.out).resolve()
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".writable"
-        probe.touch()
-        probe.unlink()
-    except OSError as exc:
-        raise UsageError(f"output directory {out} is not writable: {exc.strerror}",
-                         "pass --out DIR somewhere you can write") from None
-    say = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
-    say(f"workspace: {ws.topdir} (Zephyr {ws.version()}, found by {ws.found_by})")
-    return runner.Session(ws, out, environ, getattr(args, "timeout", None),
-                   getattr(args, "pristine", False), not getattr(args, "no_isolation", False), say)
+def _session(args, environ: dict):
+    return config.make_session(
+        environ, args.workspace, args.out, getattr(args, "timeout", None),
+        getattr(args, "pristine", False), not getattr(args, "no_isolation", False),
+        getattr(args, "renode", None), say=lambda msg: print(msg, file=sys.stderr, flush=True))
 
 
 def cmd_run(args, environ) -> int:
@@ -91,6 +95,33 @@ def cmd_run(args, environ) -> int:
     for r in results:
         print(report.line(r), flush=True)
     return worst(r.verdict for r in results).code
+
+
+def cmd_prove(args, environ) -> int:
+    probe = apps.load(isolation_run.PROBE_APP)
+    emulator_names = _split([args.emulator]) if args.emulator else None
+    pairs = runner.validate(_split(args.board) or list(probe.boards), emulator_names)
+    if args.log:
+        if len(pairs) != 1:
+            raise UsageError("--log needs exactly one --board (its protection kind matters)")
+        results = [isolation_run.certify_log(_read(args.log), *pairs[0], args.log)]
+    else:
+        session = _session(args, environ)
+        results = [isolation_run.certify(session, board, emu, fresh=args.fresh)
+                   for board, emu in pairs]
+    for r in results:
+        if args.json:
+            print(json.dumps(r.certificate, indent=2))
+        else:
+            print(report.certificate_text(r))
+    return worst(r.verdict for r in results).code
+
+
+def _read(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read log {path}: {exc.strerror}") from None
 
 
 def cmd_check_log(args, environ) -> int:
@@ -112,7 +143,7 @@ def cmd_doctor(args, environ) -> int:
     return doctor.main(args.workspace, environ)
 
 
-COMMANDS = {"run": cmd_run, "check-log": cmd_check_log, "setup": cmd_setup, "doctor": cmd_doctor}
+COMMANDS = {"run": cmd_run, "prove": cmd_prove, "check-log": cmd_check_log, "setup": cmd_setup, "doctor": cmd_doctor}
 
 
 def _raise_interrupted(signum, frame):

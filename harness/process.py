@@ -21,12 +21,14 @@ class OwnedProcess:
     """
 
     def __init__(self, argv: list[str], log_path: Path, env: dict | None = None,
-                 cwd: Path | None = None) -> None:
+                 cwd: Path | None = None, keep_stdin_open: bool = False) -> None:
         self.argv = argv
         self.log_path = log_path
         self._log = open(log_path, "ab")
         try:
-            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self._log,
+            # Some emulators quit at EOF on stdin: those get a pipe we never write to.
+            stdin = subprocess.PIPE if keep_stdin_open else subprocess.DEVNULL
+            self.proc = subprocess.Popen(argv, stdin=stdin, stdout=self._log,
                                          stderr=subprocess.STDOUT, env=env, cwd=cwd,
                                          start_new_session=True)
         except OSError:
@@ -68,6 +70,8 @@ class OwnedProcess:
         self.poll()
         self._kill_group_leftovers()
         self._log.close()
+        if self.proc.stdin:
+            self.proc.stdin.close()
         return {"ended_by": self.ended_by, "returncode": self.proc.returncode}
 
     def _wait(self, seconds: float) -> bool:

@@ -87,3 +87,18 @@ def _rel(path: Path) -> str:
         return os.path.relpath(path)
     except ValueError:
         return str(path)
+
+
+def certificate_text(r: RunResult) -> str:
+    """The isolation certificate of a probe run, one line per case."""
+    cert = r.certificate or {}
+    cached = " (cached)" if cert.get("cached") else ""
+    out = [f"{cert.get('status', r.verdict.label)}{cached}  isolation of {r.board} under "
+           f"{r.emulator}: {cert.get('summary', r.outcome.reason)}",
+           f"  emulator: {cert.get('emulator')}  probe ELF sha256: {cert.get('elf_sha256')}",
+           f"  artifacts: {_rel(Path(cert.get('run_dir') or r.run_dir))}"]
+    for case in cert.get("cases", []):
+        fault = case.get("fault") or {}
+        out.append(f"  {case['status']:<13} {case['name']:<14} {case['access']:<7} "
+                   f"{case['target']}  {fault.get('kind') or '-'}  {case['why']}")
+    return "\n".join(out)

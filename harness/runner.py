@@ -14,7 +14,8 @@ from pathlib import Path
 
 from harness import boards as boards_mod
 from harness import build as build_mod
-from harness import emulators, expect, report, symbols, toolchain
+from harness import emulators, expect, isolation_run, report, symbols, toolchain
+from harness.device import Device
 from harness.errors import HarnessError
 from harness.judge import Judge
 from harness.report import RunResult
@@ -49,6 +50,7 @@ class Session:
     pristine: bool = False
     isolation: bool = True
     say: object = print
+    emulator_overrides: dict = field(default_factory=dict)   # e.g. {"renode": {"binary": ...}}
     _built: dict = field(default_factory=dict)
     _toolchains: dict = field(default_factory=dict)
 
@@ -73,9 +75,30 @@ class Session:
     def run(self, app, board_names, emulator_names) -> list[RunResult]:
         spec = expect.load(app.expect)
         pairs = validate(board_names, emulator_names)
-        return [self.run_one(app, board, emu, spec) for board, emu in pairs]
+        return [self.run_checked(app, board, emu, spec) for board, emu in pairs]
 
-    def run_one(self, app, board, emu: str, spec) -> RunResult:
+    def run_checked(self, app, board, emu: str, spec) -> RunResult:
+        """A run of `app`, backed by the (cached) isolation certificate of its board."""
+        cert = None
+        if self.isolation:
+            try:
+                cert = isolation_run.certify(self, board, emu).certificate
+            except HarnessError as exc:
+                if exc.verdict is None:
+                    raise
+                cert = {"status": "INVALID", "summary": f"probe could not run: {exc}"}
+        result = self.run_one(app, board, emu, lambda: Judge(spec))
+        if cert is not None:
+            result.certificate = {k: cert.get(k) for k in (
+                "status", "summary", "cached", "run_dir", "elf_sha256", "emulator")}
+            if result.verdict is Verdict.PASS and cert.get("status") != "CERTIFIED":
+                result.outcome = Outcome(Verdict.UNTRUSTED, "PASS on the UART, but isolation is "
+                                         f"not proven: {cert.get('summary')}",
+                                         result.outcome.evidence)
+            report.write_run(result)
+        return result
+
+    def run_one(self, app, board, emu: str, make_judge) -> RunResult:
         run_dir = self.new_run_dir(app.name, board.name, emu)
         result = RunResult(app.name, board.name, emu, Outcome(Verdict.SETUP_ERROR, ""), run_dir)
         t0 = time.monotonic()
@@ -84,7 +107,7 @@ class Session:
             result.timings["build_s"] = round(built.seconds, 3)
             result.provenance = self.provenance(board, built)
             self._keep(built.log, run_dir / "build.log", result)
-            result = self.boot(result, board, emu, built, spec)
+            result = self.boot(result, board, emu, built, make_judge())
         except HarnessError as exc:
             if exc.verdict is None:
                 raise
@@ -99,11 +122,21 @@ class Session:
                                     junit=str(run_dir / "junit.xml"))
         return result
 
-    def boot(self, result: RunResult, board, emu: str, built, spec) -> RunResult:
-        settings = board.emulator(emu)
-        emulator = emulators.adapter(emu)(board, settings, result.run_dir)
+    def emulator(self, board, emu: str, run_dir: Path):
+        """The adapter for `emu` on `board`, with the session's overrides applied."""
+        settings = {**board.emulator(emu), **self.emulator_overrides.get(emu, {})}
+        return emulators.adapter(emu)(board, settings, run_dir)
+
+    def start_device(self, app, board, emu: str) -> Device:
+        """Build `app` and boot it; the caller owns the Device and must close() it."""
+        built = self.firmware(app, board)
+        return Device(self.emulator(board, emu, self.new_run_dir(app.name, board.name, emu)),
+                      built.elf)
+
+    def boot(self, result: RunResult, board, emu: str, built, judge) -> RunResult:
+        emulator = self.emulator(board, emu, result.run_dir)
+        settings = emulator.settings
         result.provenance["emulator"] = f"{emu}: {emulator.version()}"
-        judge = Judge(spec)
         timeout = self.timeout_s or float(settings.get("timeout_s", 30))
         try:
             watched = watch(emulator, built.elf, judge, timeout)

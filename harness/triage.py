@@ -82,6 +82,9 @@ def parse_dump(lines: list[str]) -> dict:
             in_trace = True
         elif in_trace and not FIELDS["frame"].search(text) and not FIELDS["pc"].search(text):
             in_trace = False
+    if out["reason_code"] == 2 and out["kind"] != "stack_overflow":
+        out["access_kind"] = out["kind"]          # e.g. the guard page's page_fault_write
+        out["kind"] = "stack_overflow"
     out["kind"] = out["kind"] or _kind(lines, out)
     return out
 

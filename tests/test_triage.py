@@ -74,3 +74,9 @@ def test_ordinary_lines_are_not_fatal():
     assert not is_fatal("I: processing payload #1 complete")
     assert not is_fatal("I: SUCCESS")
     assert not dump([]).started
+
+
+def test_x86_stack_guard_page_fault_is_a_stack_overflow():
+    s = parse_dump(["E: Page fault at address 0x126fc0 (error code 0x6)",
+                    "E: >>> ZEPHYR FATAL ERROR 2: Stack overflow on CPU 0"])
+    assert s["kind"] == "stack_overflow" and s["access_kind"] == "page_fault_write"

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from harness.emulators.base import Emulator
 from harness.emulators.qemu import Qemu
+from harness.emulators.renode import Renode
 from harness.errors import UsageError
 
-ADAPTERS: dict[str, type[Emulator]] = {"qemu": Qemu}
+ADAPTERS: dict[str, type[Emulator]] = {"qemu": Qemu, "renode": Renode}
 
 
 def adapter(name: str) -> type[Emulator]:

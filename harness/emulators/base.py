@@ -76,10 +76,11 @@ class Emulator(abc.ABC):
             return stream
         raise AssertionError("unreachable")
 
-    def spawn(self, argv: list[str], env: dict | None = None) -> OwnedProcess:
+    def spawn(self, argv: list[str], env: dict | None = None,
+              keep_stdin_open: bool = False) -> OwnedProcess:
         try:
             self.proc = OwnedProcess(argv, self.run_dir / f"{self.name}.log", env=env,
-                                     cwd=self.run_dir)
+                                     cwd=self.run_dir, keep_stdin_open=keep_stdin_open)
         except OSError as exc:
             raise SetupError(f"cannot start {argv[0]}: {exc.strerror}", self.install_hint) from None
         return self.proc

@@ -1,0 +1,39 @@
+"""Typed, validated configuration, made once at the edge (CLI, Robot, pytest, west).
+
+Nothing deeper than this module reads the environment or command-line options.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness import workspace
+from harness.errors import UsageError
+from harness.runner import Session
+
+ENV_RENODE = "HARNESS_RENODE"     # path to the renode launcher, when not on PATH
+
+
+def make_session(environ: dict, workspace_arg: str | None = None, out: str = "harness-out",
+                 timeout_s: float | None = None, pristine: bool = False,
+                 isolation: bool = True, renode: str | None = None, say=print) -> Session:
+    ws = workspace.find(workspace_arg, environ.get("ZEPHYR_BASE"), Path.cwd(), Path.home())
+    out_dir = writable_dir(out)
+    overrides = {}
+    renode = renode or environ.get(ENV_RENODE)
+    if renode:
+        overrides["renode"] = {"binary": renode}
+    say(f"workspace: {ws.topdir} (Zephyr {ws.version()}, found by {ws.found_by})")
+    return Session(ws, out_dir, environ, timeout_s, pristine, isolation, say, overrides)
+
+
+def writable_dir(path: str) -> Path:
+    out = Path(path).expanduser().resolve()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".writable"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(f"output directory {out} is not writable: {exc.strerror}",
+                         "pass --out DIR somewhere you can write") from None
+    return out

@@ -1,0 +1,118 @@
+"""A running emulated board for interactive use (Robot keywords, pytest
+fixtures): wait for lines, forbid lines, check the expected sequence.
+Everything happens in the caller's thread; no reader thread drops lines."""
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from harness.errors import HarnessError
+from harness.judge import Ending, Judge
+from harness.triage import FaultDump
+from harness.uart import Line
+from harness.verdict import Outcome
+
+
+class UartFailure(HarnessError):
+    """A UART expectation of a keyword or fixture was not met."""
+
+
+class Device:
+    def __init__(self, emulator, elf: Path) -> None:
+        self.emulator = emulator
+        self.elf = elf
+        self.history: list[Line] = []
+        self._cursor = 0            # history index of the next unconsumed line
+        self._failing: list[re.Pattern] = []
+        self._dump = FaultDump()
+        self.stream = emulator.start(elf)
+
+    @property
+    def run_dir(self) -> Path:
+        return self.emulator.run_dir
+
+    def register_failing(self, text: str, regex: bool = False) -> None:
+        self._failing.append(_pattern(text, regex))
+
+    def wait_for_line(self, text: str, timeout: float, regex: bool = False) -> Line:
+        """The next line containing `text` (host-time `timeout` in seconds)."""
+        pattern = _pattern(text, regex)
+        for line in self._lines(timeout):
+            if pattern.search(line.text):
+                return line
+        raise self._failure(f"no line matching {text!r} within {timeout:g} s (host time)")
+
+    def should_not_see(self, text: str, timeout: float, regex: bool = False) -> None:
+        pattern = _pattern(text, regex)
+        for line in self._lines(timeout, fail_on_timeout=False):
+            if pattern.search(line.text):
+                raise self._failure(f"forbidden line {line.text!r} (line {line.lineno})")
+
+    def expect_sequence(self, spec, timeout: float) -> Outcome:
+        """Judge every line since boot (and what follows) against an expectation spec."""
+        judge = Judge(spec)
+        for line in self.history:
+            judge.feed(line.lineno, line.text, line.t)
+        self._cursor = len(self.history)
+        deadline = time.monotonic() + timeout
+        ending = Ending("timeout", detail=f"{timeout:g} s of host time")
+        while not judge.should_stop(time.monotonic() - self.stream.t0):
+            if self.emulator.poll() is not None:
+                ending = Ending("exited", self.emulator.poll())
+                break
+            if time.monotonic() >= deadline:
+                break
+            for line in self._read(min(0.05, max(deadline - time.monotonic(), 0))):
+                judge.feed(line.lineno, line.text, line.t)
+        else:
+            ending = Ending("stopped")
+        self._cursor = len(self.history)
+        return judge.outcome(ending)
+
+    def close(self) -> dict:
+        self.stream.close()
+        return self.emulator.stop()
+
+    def transcript(self, last: int | None = None) -> list[str]:
+        lines = self.history[-last:] if last else self.history
+        return [line.text for line in lines]
+
+    # -- internals -----------------------------------------------------------
+    def _lines(self, timeout: float, fail_on_timeout: bool = True):
+        """Unconsumed lines, then new ones, until `timeout` host seconds pass."""
+        deadline = time.monotonic() + timeout
+        while True:
+            while self._cursor < len(self.history):
+                self._cursor += 1
+                yield self.history[self._cursor - 1]
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            if self.emulator.poll() is not None and self.stream.closed:
+                raise self._failure(f"the emulator exited (rc {self.emulator.poll()})")
+            self._read(min(left, 0.05))
+
+    def _read(self, wait: float) -> list[Line]:
+        new = self.stream.read_lines(wait)
+        for line in new:
+            self.history.append(line)
+            self._dump.feed(line.text, line.lineno)
+            bad = next((p for p in self._failing if p.search(line.text)), None)
+            if bad:
+                raise self._failure(f"failing string {bad.pattern!r} seen: {line.text!r}")
+        if self._dump.started and self._dump.complete:
+            raise self._failure("the firmware crashed: " + " | ".join(t for _, t in self._dump.lines))
+        return new
+
+    def _failure(self, message: str) -> UartFailure:
+        tail = "\n".join(f"  {t}" for t in self.transcript(10)) or "  (no output)"
+        return UartFailure(f"{message}\nlast UART lines:\n{tail}",
+                           f"artifacts: {self.run_dir} (uart.raw, {self.emulator.name}.log)")
+
+
+def _pattern(text: str, regex: bool) -> re.Pattern:
+    try:
+        return re.compile(text if regex else re.escape(text))
+    except re.error as exc:
+        raise UartFailure(f"bad regex {text!r}: {exc}") from None

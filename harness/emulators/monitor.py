@@ -1,0 +1,98 @@
+"""A client for Renode's monitor over TCP (telnet-ish): refuses every telnet
+option, sends one command at a time and reads up to the next prompt."""
+from __future__ import annotations
+
+import re
+import socket
+import time
+
+from harness.errors import EmulatorError
+
+IAC, DONT, DO, WONT, WILL, SB, SE = 255, 254, 253, 252, 251, 250, 240
+PROMPT = re.compile(r"\(([\w\-. ]+)\) ?$")
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+# How Renode's monitor reports a failed command (checked on Renode 1.14).
+ERRORS = re.compile(r"(?im)^(?:.*\berror\b.*|could not .*|there is no .*|no such .*|"
+                    r"failed .*|.*exception.*|.*not found.*|invalid .*)$")
+
+
+class Monitor:
+    def __init__(self, port: int, deadline: float, alive=lambda: True) -> None:
+        while True:
+            try:
+                self.sock = socket.create_connection(("127.0.0.1", port), timeout=1.0)
+                break
+            except OSError:
+                if time.monotonic() >= deadline or not alive():
+                    raise EmulatorError(f"Renode's monitor never answered on port {port}") from None
+                time.sleep(0.05)
+        self.transcript: list[str] = []
+        self._buf = ""
+        self.read_prompt(deadline)
+
+    def execute(self, command: str, timeout: float = 30.0, check: bool = True) -> str:
+        """Run a monitor command; return its output. Raises EmulatorError when
+        Renode reports an error and `check` is set."""
+        self.send(command)
+        out = self.read_prompt(time.monotonic() + timeout)
+        out = "\n".join(line for line in out.splitlines() if line.strip() != command.strip())
+        if check and ERRORS.search(out):
+            raise EmulatorError(f"Renode rejected `{command}`: {out.strip()}")
+        return out.strip()
+
+    def send(self, command: str) -> None:
+        self.transcript.append(f">>> {command}")
+        self.sock.sendall(command.encode() + b"\n")
+
+    def read_prompt(self, deadline: float) -> str:
+        while True:
+            text = self._buf.replace("\r", "")
+            lines = text.split("\n")
+            if PROMPT.search(lines[-1].strip() + " ") and lines[-1].strip():
+                self._buf = ""
+                out = "\n".join(lines[:-1])
+                self.transcript.append(out)
+                return out
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise EmulatorError(f"Renode's monitor gave no prompt in time; last output: "
+                                    f"{text[-300:]!r}")
+            self.sock.settimeout(min(left, 1.0))
+            try:
+                data = self.sock.recv(4096)
+            except socket.timeout:
+                continue
+            except OSError as exc:
+                raise EmulatorError(f"Renode's monitor connection failed: {exc}") from None
+            if not data:
+                raise EmulatorError("Renode closed its monitor connection")
+            self._buf += ANSI.sub("", self._negotiate(data).decode("utf-8", "replace"))
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def _negotiate(self, data: bytes) -> bytes:
+        """Strip telnet commands, refusing every option Renode proposes."""
+        out, i = bytearray(), 0
+        while i < len(data):
+            b = data[i]
+            if b == IAC and i + 1 < len(data):
+                cmd = data[i + 1]
+                if cmd in (DO, DONT, WILL, WONT) and i + 2 < len(data):
+                    opt = data[i + 2]
+                    if cmd in (DO, WILL):
+                        self.sock.sendall(bytes([IAC, WONT if cmd == DO else DONT, opt]))
+                    i += 3
+                    continue
+                if cmd == SB:
+                    end = data.find(bytes([IAC, SE]), i)
+                    i = len(data) if end < 0 else end + 2
+                    continue
+                i += 2
+                continue
+            out.append(b)
+            i += 1
+        return bytes(out)

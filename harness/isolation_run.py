@@ -1,0 +1,81 @@
+"""Run the isolation probe for a (board, emulator) and cache its certificate.
+
+The cache key is (board, emulator and its version, probe ELF sha256), so a
+warm run pays only for the probe's no-op build.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+
+from pathlib import Path
+
+from harness import apps, symbols
+from harness.isolation import ProbeJudge
+from harness.judge import Ending
+from harness.lines import LineSplitter
+from harness.report import RunResult
+from harness.verdict import Outcome, Verdict
+
+PROBE_APP = "isolation_probe"
+# The probe function that performs each access (to place a fault whose address
+# the emulator did not report, e.g. Renode 1.14's MMFAR).
+ACCESS_FUNCTION = {"read": "do_read", "write": "do_write"}
+
+
+def certify(session, board, emu: str, fresh: bool = False) -> RunResult:
+    app = apps.load(PROBE_APP)
+    built = session.firmware(app, board)
+    version = session.emulator(board, emu, session.out_dir).version()
+    key = hashlib.sha256(f"{board.name}|{emu}|{version}|{built.sha256}".encode()).hexdigest()[:16]
+    cache = session.out_dir / "isolation-cache" / f"{board.name}.{emu}.{key}.json"
+    if cache.is_file() and not fresh:
+        data = json.loads(cache.read_text())
+        cert = {**data["certificate"], "cached": True}
+        outcome = Outcome(Verdict[data["verdict"]], data["reason"], {"certificate": cert})
+        return RunResult(app.name, board.name, emu, outcome, session.out_dir / data["run_dir"],
+                         provenance=data["provenance"], certificate=cert)
+    result = session.run_one(app, board, emu, lambda: ProbeJudge(board.protection))
+    cert = result.outcome.evidence.get("certificate") or {"status": "INVALID",
+                                                          "summary": result.outcome.reason}
+    _place_unreported_addresses(cert, built.elf, session.toolchain(board).addr2line)
+    cert.update(run_dir=str(result.run_dir), elf_sha256=built.sha256, emulator=version,
+                board=board.name, cached=False)
+    result.certificate = cert
+    if result.verdict in (Verdict.PASS, Verdict.UNTRUSTED, Verdict.FAIL):   # a real judgement
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps({
+            "certificate": cert, "verdict": result.verdict.name, "reason": result.outcome.reason,
+            "run_dir": str(result.run_dir.relative_to(session.out_dir)),
+            "provenance": result.provenance}, indent=2))
+    return result
+
+
+def certify_log(data: bytes, board, emu: str, source: str) -> RunResult:
+    """Judge a saved probe log (no ELF: unreported fault addresses stay unplaced)."""
+    judge = ProbeJudge(board.protection)
+    splitter = LineSplitter()
+    for lineno, text in enumerate(splitter.feed(data) + splitter.flush(), 1):
+        judge.feed(lineno, text, 0.0)
+    outcome = judge.outcome(Ending("eof"))
+    cert = {**outcome.evidence["certificate"], "run_dir": source, "emulator": emu,
+            "board": board.name, "cached": False}
+    return RunResult(PROBE_APP, board.name, emu, outcome, Path(source), certificate=cert)
+
+
+def _place_unreported_addresses(cert: dict, elf, addr2line) -> None:
+    """Where the emulator left the fault address out, the faulting PC must lie in
+    the probe's access function; otherwise the case does not count."""
+    for case in cert.get("cases", []):
+        fault = case.get("fault") or {}
+        if case["status"] != "enforced" or "did not report" not in case["why"]:
+            continue
+        where = symbols.resolve(elf, [fault["pc"]], addr2line)[0] if fault.get("pc") else {}
+        wanted = ACCESS_FUNCTION.get(case["access"])
+        if where.get("function") != wanted:
+            case["status"] = "invalid"
+            case["why"] = f"fault address not reported and pc {fault.get('pc')} is in " \
+                          f"{where.get('function')}, not {wanted}"
+            cert["status"] = "INVALID" if cert["status"] == "CERTIFIED" else cert["status"]
+        else:
+            case["why"] += f"; pc in {wanted} ({where['location']})"

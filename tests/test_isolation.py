@@ -1,0 +1,104 @@
+"""The isolation certificate from probe logs: real captures and doctored ones."""
+import re
+
+import pytest
+
+from harness.isolation import ProbeJudge
+from harness.judge import Ending
+from harness.lines import LineSplitter
+from harness.paths import APPS_DIR
+from harness.verdict import Verdict
+
+LOGS = APPS_DIR / "isolation_probe" / "logs"
+PROTECTION = {"mps2_an385": "mpu", "qemu_x86": "mmu"}
+
+
+def judge(text: str, protection: str):
+    j = ProbeJudge(protection)
+    s = LineSplitter()
+    for i, line in enumerate(s.feed(text.encode()) + s.flush(), 1):
+        j.feed(i, line, 0.0)
+    return j.outcome(Ending("eof"))
+
+
+def log(board: str) -> str:
+    return (LOGS / f"{board}.qemu.log").read_text(errors="replace")
+
+
+def cases(outcome) -> dict:
+    return {c["name"]: c for c in outcome.evidence["certificate"]["cases"]}
+
+
+@pytest.mark.parametrize("board", PROTECTION)
+def test_real_probe_logs_are_certified(board):
+    outcome = judge(log(board), PROTECTION[board])
+    assert outcome.verdict is Verdict.PASS, outcome.reason
+    got = cases(outcome)
+    assert [n for n, c in got.items() if c["status"] == "enforced"] == [
+        "other_read", "other_write", "kernel_read", "kernel_write", "exec_data", "stack_overflow"]
+    assert all(got[n]["status"] == "ok" for n in ("own_read", "own_write", "syscall"))
+    assert got["other_write"]["why"] == f"faulted at {got['other_write']['target']}"
+
+
+def survive(text: str, name: str) -> str:
+    """Doctor a log as if `name`'s access had not faulted."""
+    block = re.search(rf"PROBE:CASE name={name} .*?PROBE:RESULT name={name} [^\n]*", text, re.S)
+    fixed = (block.group(0).split("\n")[0] + f"\nPROBE:SURVIVED name={name} value=0x0\n"
+             f"PROBE:RESULT name={name} faulted=0 reason=-1 intact=1")
+    return text.replace(block.group(0), fixed)
+
+
+@pytest.mark.parametrize("board", PROTECTION)
+def test_an_access_that_did_not_fault_is_untrusted(board):
+    outcome = judge(survive(log(board), "kernel_write"), PROTECTION[board])
+    assert outcome.verdict is Verdict.UNTRUSTED
+    assert "kernel_write" in outcome.reason and "succeeded" in outcome.reason
+
+
+def test_a_changed_protected_value_is_untrusted():
+    text = log("mps2_an385").replace("PROBE:RESULT name=other_write faulted=1 reason=0 intact=1",
+                                     "PROBE:RESULT name=other_write faulted=1 reason=0 intact=0")
+    assert judge(text, "mpu").verdict is Verdict.UNTRUSTED
+
+
+def test_a_fault_on_another_address_does_not_count():
+    text = log("mps2_an385").replace("MMFAR Address: 0x20002484", "MMFAR Address: 0x20002488", 1)
+    outcome = judge(text, "mpu")
+    assert outcome.verdict is Verdict.FAIL
+    assert "wrong address" in outcome.reason
+
+
+def test_an_oops_instead_of_a_protection_fault_does_not_count():
+    text = log("qemu_x86")
+    block = re.search(r"(PROBE:CASE name=other_read .*?\n)(.*?)(PROBE:FATAL)", text, re.S)
+    text = text.replace(block.group(2), "E: >>> ZEPHYR FATAL ERROR 3: Kernel oops on CPU 0\r\n")
+    outcome = judge(text, "mmu")
+    assert outcome.verdict is Verdict.FAIL and "kernel_oops" in outcome.reason
+
+
+def test_a_failed_positive_control_makes_the_proof_invalid():
+    text = re.sub(r"PROBE:SURVIVED name=own_read [^\n]*\n", "", log("mps2_an385")).replace(
+        "PROBE:RESULT name=own_read faulted=0", "PROBE:RESULT name=own_read faulted=1")
+    outcome = judge(text, "mpu")
+    assert outcome.verdict is Verdict.FAIL
+    assert "positive control failed" in outcome.reason
+
+
+def test_a_truncated_probe_is_not_certified():
+    text = log("mps2_an385").split("PROBE:CASE name=exec_data")[0]
+    outcome = judge(text, "mpu")
+    assert outcome.verdict is Verdict.FAIL and "incomplete" in outcome.reason
+
+
+def test_an_unreported_fault_address_is_accepted_only_with_a_note():
+    text = log("mps2_an385").replace("MMFAR Address: 0x20000000", "MMFAR Address: 0x0")
+    outcome = judge(text, "mpu")
+    assert outcome.verdict is Verdict.PASS
+    assert "did not report the faulting address" in cases(outcome)["other_read"]["why"]
+
+
+def test_probe_endings_without_end_map_to_run_verdicts():
+    j = ProbeJudge("mpu")
+    j.feed(1, "PROBE:BEGIN v=1 board=x cases=9", 0.0)
+    assert j.outcome(Ending("timeout")).verdict is Verdict.HANG
+    assert j.outcome(Ending("exited", 1)).verdict is Verdict.EMULATOR_ERROR
