@@ -30,7 +30,7 @@ def results_of(out: Path, app: str, board: str) -> dict:
 
 @pytest.fixture(scope="session")
 def default_run(ws, out):
-    rc = main(["run", "--out", str(out), "--no-isolation"])
+    rc = main(["run", "--out", str(out)])
     return rc
 
 
@@ -47,6 +47,28 @@ def test_prod_consumer_passes_on_both_qemu_boards_with_full_artifacts(default_ru
         assert len(prov["elf_sha256"]) == 64 and prov["zephyr_version"] == "3.0.99"
         assert prov["emulator"].startswith("qemu: QEMU emulator version")
         assert [e["event"] for e in result["evidence"]["events"]][-1] == "success"
+        assert result["isolation"]["status"] == "CERTIFIED"
+        junit = (run_dir / "junit.xml").read_text()
+        assert 'name="' + board + '.qemu"' in junit and "<failure" not in junit
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_prove_certifies_every_case_with_fault_evidence(default_run, out, capsys, board):
+    rc = main(["prove", "--board", board, "--out", str(out), "--json"])
+    cert = json.loads(capsys.readouterr().out)
+    assert rc == 0 and cert["status"] == "CERTIFIED" and cert["cached"] is True
+    forbidden = [c for c in cert["cases"] if c["kind"] == "forbidden"]
+    assert len(forbidden) == 6 and all(c["status"] == "enforced" for c in forbidden)
+    for case in forbidden:
+        if case["access"] in ("read", "write", "exec"):
+            assert int(case["fault"]["address"] or case["fault"]["pc"], 16) == int(case["target"], 16)
+    assert all(c["intact"] for c in cert["cases"])
+
+
+def test_fresh_prove_reruns_the_probe(ws, out, capsys):
+    rc = main(["prove", "--board", "mps2_an385", "--out", str(out), "--json", "--fresh"])
+    cert = json.loads(capsys.readouterr().out)
+    assert rc == 0 and cert["cached"] is False and cert["status"] == "CERTIFIED"
 
 
 def sample_copy(ws, tmp_path, name: str, edits: dict) -> Path:
@@ -74,8 +96,7 @@ def test_sandboxed_app_b_touching_app_a_memory_is_a_crash_with_triage(ws, out, t
         'LOG_INF("processing payload #%d complete", process_count);\n'
         '\t\tif (process_count == 3) { extern unsigned int pending_count;'
         ' pending_count = 0xdead; }')]})
-    rc = main(["run", "--app", str(app), "--expect", EXPECT, "--board", board, "--out", str(out),
-               "--no-isolation"])
+    rc = main(["run", "--app", str(app), "--expect", EXPECT, "--board", board, "--out", str(out)])
     assert rc == Verdict.CRASH.code
     result = results_of(out, "prod_consumer_fault", board)
     fault = result["evidence"]["fault"]
