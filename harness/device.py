@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from harness.errors import HarnessError
-from harness.judge import Ending, Judge
+from harness.judge import Ending, Judge, crash_reason
 from harness.triage import FaultDump
 from harness.uart import Line
 from harness.verdict import Outcome
@@ -19,8 +19,9 @@ class UartFailure(HarnessError):
 
 
 class Device:
-    def __init__(self, emulator, elf: Path) -> None:
+    def __init__(self, emulator, elf: Path, crash_fails: bool = True) -> None:
         self.emulator = emulator
+        self.crash_fails = crash_fails     # a fatal error fails the waiting keyword at once
         self.elf = elf
         self.history: list[Line] = []
         self._cursor = 0            # history index of the next unconsumed line
@@ -101,8 +102,8 @@ class Device:
             bad = next((p for p in self._failing if p.search(line.text)), None)
             if bad:
                 raise self._failure(f"failing string {bad.pattern!r} seen: {line.text!r}")
-        if self._dump.started and self._dump.complete:
-            raise self._failure("the firmware crashed: " + " | ".join(t for _, t in self._dump.lines))
+        if self.crash_fails and self._dump.started and self._dump.complete:
+            raise self._failure("the firmware crashed: " + crash_reason(self._dump.summary()))
         return new
 
     def _failure(self, message: str) -> UartFailure:

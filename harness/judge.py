@@ -68,7 +68,7 @@ class Judge:
             fault = self.dump.summary()
             evidence["fault"] = fault
             evidence["fault_lines"] = [t for _, t in self.dump.lines]
-            return Outcome(Verdict.CRASH, _crash_reason(fault), evidence)
+            return Outcome(Verdict.CRASH, crash_reason(fault), evidence)
         broken = self.forbidden or self.matcher.violation
         if broken:
             evidence["violation"] = {"rule": broken.rule, "lines": broken.lines}
@@ -96,7 +96,7 @@ class Judge:
                 f"missing {missing}")
 
 
-def _crash_reason(fault: dict) -> str:
+def crash_reason(fault: dict) -> str:
     """e.g. 'fatal error 0 (CPU exception): mpu data access violation at 0x20001000, pc 0x..'"""
     head = (f"fatal error {fault['reason_code']} ({fault['reason']})"
             if fault.get("reason_code") is not None else "fatal error")

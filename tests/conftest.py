@@ -1,3 +1,5 @@
+pytest_plugins = ["pytester"]
+
 import json
 import os
 import shutil
@@ -62,3 +64,15 @@ def workspace_or_skip():
 
 
 PYTHON = sys.executable
+
+
+@pytest.fixture(scope="session")
+def zephyr_workspace():
+    """The real workspace, found before any test changes HOME or the cwd."""
+    return workspace_or_skip()
+
+
+@pytest.fixture(scope="session")
+def harness_out(tmp_path_factory):
+    """One artifacts directory for the whole test session, so builds are shared."""
+    return tmp_path_factory.mktemp("harness-out")

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import workspace_or_skip
 from harness.cli import main
 from harness.verdict import Verdict
 
@@ -15,13 +14,13 @@ BOARDS = ["mps2_an385", "qemu_x86"]
 
 
 @pytest.fixture(scope="session")
-def ws():
-    return workspace_or_skip()
+def ws(zephyr_workspace):
+    return zephyr_workspace
 
 
 @pytest.fixture(scope="session")
-def out(tmp_path_factory):
-    return tmp_path_factory.mktemp("harness-out")
+def out(harness_out):
+    return harness_out
 
 
 def results_of(out: Path, app: str, board: str) -> dict:
