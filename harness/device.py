@@ -46,7 +46,7 @@ class Device:
 
     def should_not_see(self, text: str, timeout: float, regex: bool = False) -> None:
         pattern = _pattern(text, regex)
-        for line in self._lines(timeout, fail_on_timeout=False):
+        for line in self._lines(timeout):
             if pattern.search(line.text):
                 raise self._failure(f"forbidden line {line.text!r} (line {line.lineno})")
 
@@ -80,13 +80,16 @@ class Device:
         return [line.text for line in lines]
 
     # -- internals -----------------------------------------------------------
-    def _lines(self, timeout: float, fail_on_timeout: bool = True):
-        """Unconsumed lines, then new ones, until `timeout` host seconds pass."""
+    def _lines(self, timeout: float):
+        """Unconsumed lines, then new ones, until `timeout` host seconds pass.
+        Failing strings and crashes fail in stream order, when their line is reached."""
         deadline = time.monotonic() + timeout
         while True:
             while self._cursor < len(self.history):
+                line = self.history[self._cursor]
                 self._cursor += 1
-                yield self.history[self._cursor - 1]
+                self._check(line)
+                yield line
             left = deadline - time.monotonic()
             if left <= 0:
                 return
@@ -94,16 +97,17 @@ class Device:
                 raise self._failure(f"the emulator exited (rc {self.emulator.poll()})")
             self._read(min(left, 0.05))
 
+    def _check(self, line: Line) -> None:
+        bad = next((p for p in self._failing if p.search(line.text)), None)
+        if bad:
+            raise self._failure(f"failing string {bad.pattern!r} seen: {line.text!r}")
+        self._dump.feed(line.text, line.lineno)
+        if self.crash_fails and self._dump.complete:
+            raise self._failure("the firmware crashed: " + crash_reason(self._dump.summary()))
+
     def _read(self, wait: float) -> list[Line]:
         new = self.stream.read_lines(wait)
-        for line in new:
-            self.history.append(line)
-            self._dump.feed(line.text, line.lineno)
-            bad = next((p for p in self._failing if p.search(line.text)), None)
-            if bad:
-                raise self._failure(f"failing string {bad.pattern!r} seen: {line.text!r}")
-        if self.crash_fails and self._dump.started and self._dump.complete:
-            raise self._failure("the firmware crashed: " + crash_reason(self._dump.summary()))
+        self.history.extend(new)
         return new
 
     def _failure(self, message: str) -> UartFailure:
