@@ -26,11 +26,11 @@ class Built:
     sha256: str
 
 
-def build(source: Path, board: str, build_dir: Path, workspace, toolchain, environ: dict,
-          pristine: bool = False, say=lambda msg: None) -> Built:
-    """Run west build; return the ELF. The log is kept at build_dir/../<name>.build.log."""
+def build(source: Path, board: str, build_dir: Path, log_path: Path, workspace, toolchain,
+          environ: dict, pristine: bool = False, say=lambda msg: None) -> Built:
+    """Run west build into `build_dir`, its output into `log_path`; return the ELF."""
     build_dir.parent.mkdir(parents=True, exist_ok=True)
-    log_path = build_dir.with_name(build_dir.name + ".build.log")
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "west", "build", "-b", board, "-d", str(build_dir), str(source)]
     cached = cached_source(build_dir)
     if cached and cached != source.resolve():

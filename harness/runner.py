@@ -51,6 +51,7 @@ class Session:
     isolation: bool = True
     say: object = print
     emulator_overrides: dict = field(default_factory=dict)   # e.g. {"renode": {"binary": ...}}
+    build_dirs: dict = field(default_factory=dict)   # (app, board) -> an existing build dir
     _built: dict = field(default_factory=dict)
     _toolchains: dict = field(default_factory=dict)
 
@@ -64,11 +65,11 @@ class Session:
         """Build (incrementally) once per session for each (app, board)."""
         key = (app.name, board.name)
         if key not in self._built:
-            build_dir = self.out_dir / "build" / app.name / board.name
+            build_dir = self.build_dirs.get(key, self.out_dir / "build" / app.name / board.name)
             self.say(f"building {app.name} for {board.name} (west build -d {build_dir})")
             self._built[key] = build_mod.build(
                 app.source_dir(self.workspace.zephyr_base), board.name, build_dir,
-                self.workspace, self.toolchain(board), self.environ, self.pristine, self.say)
+                self.build_log(app.name, board.name), self.workspace, self.toolchain(board), self.environ, self.pristine, self.say)
         return self._built[key]
 
     # -- running -----------------------------------------------------------
@@ -112,7 +113,7 @@ class Session:
             if exc.verdict is None:
                 raise
             result.outcome = Outcome(exc.verdict, str(exc))
-            build_log = self.out_dir / "build" / app.name / f"{board.name}.build.log"
+            build_log = self.build_log(app.name, board.name)
             if build_log.is_file():
                 self._keep(build_log, run_dir / "build.log", result)
         finally:
@@ -154,6 +155,9 @@ class Session:
         return result
 
     # -- bookkeeping -------------------------------------------------------
+    def build_log(self, app: str, board: str) -> Path:
+        return self.out_dir / "build" / app / f"{board}.build.log"
+
     def new_run_dir(self, app: str, board: str, emu: str) -> Path:
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
         parent = self.out_dir / "runs" / app / f"{board}.{emu}"

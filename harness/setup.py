@@ -23,7 +23,7 @@ def setup(topdir: Path, mirror: Path | None, say=print, requirements: bool = Tru
     topdir.mkdir(parents=True, exist_ok=True)
     manifest_dir = topdir / "manifest"
     manifest_dir.mkdir(exist_ok=True)
-    shutil.copy(FIRMWARE_DIR / "west.yml", manifest_dir / "west.yml")
+    install_manifest(manifest_dir)
     if mirror:
         for name, revision, path, url in _projects(topdir):
             dest = topdir / path
@@ -44,6 +44,13 @@ def setup(topdir: Path, mirror: Path | None, say=print, requirements: bool = Tru
         say(f"  pip install -r {req}")
         _run([sys.executable, "-m", "pip", "install", "-q", "-r", str(req)], topdir, say)
     (Path.home() / ".cache").mkdir(exist_ok=True)   # else Zephyr caches into the tree
+
+
+def install_manifest(manifest_dir: Path) -> None:
+    """Our manifest and the `west harness` extension, into the workspace."""
+    for name in ("west.yml", "west-commands.yml", "scripts/west_harness.py"):
+        (manifest_dir / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(FIRMWARE_DIR / name, manifest_dir / name)
 
 
 def _projects(topdir: Path):
