@@ -50,7 +50,7 @@ class HarnessCommand(WestCommand):
         app = app_for(source, args.expect)
         session = config.make_session(dict(os.environ), str(self.topdir) if self.topdir else None,
                                       args.out, args.timeout, isolation=not args.no_isolation,
-                                      say=self.inf)
+                                      say=lambda msg: print(msg, file=sys.stderr, flush=True))
         session.build_dirs[(app.name, board_name)] = build_dir
         emulators = [e for e in args.emulator.split(",") if e]
         results = session.run(app, [board_name], emulators)
