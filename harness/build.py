@@ -1,6 +1,8 @@
 """`west build` into one build directory per (app, board), incremental by default."""
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import re
@@ -43,7 +45,8 @@ def build(source: Path, board: str, build_dir: Path, log_path: Path, workspace, 
     env = {**environ, "ZEPHYR_BASE": str(workspace.zephyr_base),
            "ZEPHYR_TOOLCHAIN_VARIANT": toolchain.variant, **toolchain.env}
     t0 = time.monotonic()
-    rc = _run_logged(cmd, workspace.topdir, env, log_path, say)
+    with _exclusive(build_dir.with_name(build_dir.name + ".lock"), say):
+        rc = _run_logged(cmd, workspace.topdir, env, log_path, say)
     seconds = time.monotonic() - t0
     elf = build_dir / "zephyr" / "zephyr.elf"
     if rc != 0 or not elf.is_file():
@@ -51,6 +54,18 @@ def build(source: Path, board: str, build_dir: Path, log_path: Path, workspace, 
         raise BuildError(f"west build for {board} failed (rc {rc}): {first}",
                          f"full build log: {log_path}")
     return Built(elf, build_dir, log_path, seconds, sha256(elf))
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path, say):
+    """Serialise builds of one build directory across processes (parallel harness runs)."""
+    with open(lock_path, "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            say(f"  waiting for another build of {lock_path.with_suffix('')} to finish")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def _run_logged(cmd, cwd, env, log_path: Path, say) -> int:

@@ -24,6 +24,11 @@ ACCESS_FUNCTION = {"read": "do_read", "write": "do_write"}
 
 
 def certify(session, board, emu: str, fresh: bool = False) -> RunResult:
+    with session.lock(("certificate", board.name, emu)):
+        return _certify(session, board, emu, fresh)
+
+
+def _certify(session, board, emu: str, fresh: bool) -> RunResult:
     app = apps.load(PROBE_APP)
     built = session.firmware(app, board)
     version = session.emulator(board, emu, session.out_dir).version()

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import datetime
 import logging
+import os
 import shutil
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +56,8 @@ class Session:
     build_dirs: dict = field(default_factory=dict)   # (app, board) -> an existing build dir
     _built: dict = field(default_factory=dict)
     _toolchains: dict = field(default_factory=dict)
+    _locks: dict = field(default_factory=dict)      # one per (app, board): parallel runs share builds
+    _guard: threading.Lock = field(default_factory=threading.Lock)
 
     # -- building ----------------------------------------------------------
     def toolchain(self, board) -> toolchain.Toolchain:
@@ -64,6 +68,15 @@ class Session:
     def firmware(self, app, board) -> build_mod.Built:
         """Build (incrementally) once per session for each (app, board)."""
         key = (app.name, board.name)
+        with self.lock(key):
+            return self._firmware(key, app, board)
+
+    def lock(self, key) -> threading.Lock:
+        """A lock per key, for work that parallel runs share (builds, certificates)."""
+        with self._guard:
+            return self._locks.setdefault(key, threading.Lock())
+
+    def _firmware(self, key, app, board) -> build_mod.Built:
         if key not in self._built:
             build_dir = self.build_dirs.get(key, self.out_dir / "build" / app.name / board.name)
             self.say(f"building {app.name} for {board.name} (west build -d {build_dir})")
@@ -159,13 +172,13 @@ class Session:
         return self.out_dir / "build" / app / f"{board}.build.log"
 
     def new_run_dir(self, app: str, board: str, emu: str) -> Path:
-        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f") + f"-{os.getpid()}"
         parent = self.out_dir / "runs" / app / f"{board}.{emu}"
         run_dir = parent / stamp
         run_dir.mkdir(parents=True)
-        latest = parent / "latest"
-        latest.unlink(missing_ok=True)
-        latest.symlink_to(stamp)
+        tmp_link = parent / f".latest-{stamp}"
+        tmp_link.symlink_to(stamp)
+        os.replace(tmp_link, parent / "latest")      # atomic, also with parallel runs
         return run_dir
 
     def provenance(self, board, built) -> dict:
