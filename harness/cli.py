@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 from harness import (__version__, apps, checklog, config, doctor, emulators, isolation_run,
-                     report, runner, setup, workspace)
+                     matrix, report, runner, setup, workspace)
+from harness import progress as progress_mod
 from harness.errors import HarnessError, Interrupted, UsageError
 from harness.verdict import EXIT_INTERRUPTED, Verdict, worst
 
@@ -43,6 +44,21 @@ def parser() -> argparse.ArgumentParser:
     chk.add_argument("--app", default=apps.DEFAULT_APP)
     chk.add_argument("--expect", help="expectation file (default: the app's)")
     chk.add_argument("--json", action="store_true", help="print the outcome as JSON")
+
+    mx = sub.add_parser("matrix", help="run apps x boards x emulators in parallel, with a "
+                        "live summary, one JUnit file and a JSON summary")
+    mx.add_argument("--app", action="append", help="app(s) (default: prod_consumer)")
+    mx.add_argument("--board", action="append", help="board(s) (default: each app's boards)")
+    mx.add_argument("--emulator", help="emulator(s), comma-separated (default: qemu)")
+    mx.add_argument("--matrix", help="YAML file with apps:, boards:, emulators: lists")
+    mx.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
+                    help="parallel runs (default: the number of CPUs, %(default)s here)")
+    mx.add_argument("--fail-fast", action="store_true", help="cancel queued runs after a non-PASS")
+    mx.add_argument("--retry-infra", type=int, default=0, metavar="N",
+                    help="re-run emulator errors up to N times (never FAIL or CRASH)")
+    _common(mx)
+    mx.add_argument("--timeout", type=float, help="host seconds per boot (default: board file)")
+    mx.add_argument("--no-isolation", action="store_true", help="skip the isolation proof")
 
     pr = sub.add_parser("prove", help="run the isolation probe: certify that the MPU/MMU "
                         "enforces memory domains on a board and emulator")
@@ -97,6 +113,32 @@ def cmd_run(args, environ) -> int:
     return worst(r.verdict for r in results).code
 
 
+def cmd_matrix(args, environ) -> int:
+    if args.matrix:
+        app_names, board_names, emulator_names = matrix.load_file(args.matrix)
+    else:
+        app_names = _split(args.app) or [apps.DEFAULT_APP]
+        board_names = _split(args.board)
+        emulator_names = _split([args.emulator]) if args.emulator else None
+    entries = matrix.entries(app_names, board_names, emulator_names)
+    if args.jobs < 1:
+        raise UsageError("-j needs a positive number of parallel runs")
+    session = _session(args, environ)
+    progress = progress_mod.for_stream(sys.stderr)
+    try:
+        out = matrix.run(session, entries, args.jobs, progress, args.fail_fast, args.retry_infra)
+    finally:
+        progress.stop()
+    files = matrix.write_reports(session, out, session.out_dir / "matrix")
+    for r in out.results:
+        print(report.line(r), flush=True)
+    for e in out.cancelled:
+        print(f"{'CANCELLED':<14} {e.app} {e.board} {e.emulator}  (--fail-fast)")
+    print(f"matrix: {len(out.results)} run(s) in {out.wall_s:.1f} s, worst verdict "
+          f"{out.verdict}; junit: {files['junit']}; summary: {files['summary']}")
+    return out.verdict.code
+
+
 def cmd_prove(args, environ) -> int:
     probe = apps.load(isolation_run.PROBE_APP)
     emulator_names = _split([args.emulator]) if args.emulator else None
@@ -143,7 +185,7 @@ def cmd_doctor(args, environ) -> int:
     return doctor.main(args.workspace, environ)
 
 
-COMMANDS = {"run": cmd_run, "prove": cmd_prove, "check-log": cmd_check_log, "setup": cmd_setup, "doctor": cmd_doctor}
+COMMANDS = {"run": cmd_run, "matrix": cmd_matrix, "prove": cmd_prove, "check-log": cmd_check_log, "setup": cmd_setup, "doctor": cmd_doctor}
 
 
 def _raise_interrupted(signum, frame):

@@ -1,0 +1,125 @@
+"""`harness matrix`: apps x boards x emulators, in parallel, with live progress.
+
+Each run is isolated (own run dir, ports, emulator HOME/TMPDIR, process
+group); runs of the same app and board share one build, runs of the same
+board and emulator share one isolation certificate.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import os
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from harness import __version__, apps, expect, report
+from harness.errors import UsageError
+from harness.report import RunResult
+from harness.runner import validate
+from harness.verdict import Verdict, worst
+
+INFRA = (Verdict.EMULATOR_ERROR, Verdict.STALL)    # retried with --retry-infra, never FAIL/CRASH
+
+
+@dataclass(frozen=True)
+class Entry:
+    app: str
+    board: str
+    emulator: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.app}.{self.board}.{self.emulator}"
+
+
+@dataclass
+class MatrixResult:
+    results: list = field(default_factory=list)
+    cancelled: list = field(default_factory=list)
+    wall_s: float = 0.0
+
+    @property
+    def verdict(self) -> Verdict:
+        return worst(r.verdict for r in self.results)
+
+
+def entries(app_names, board_names, emulator_names) -> list[Entry]:
+    """The matrix; boards default to each app's own list, emulators to qemu."""
+    out = []
+    for app_name in app_names:
+        app = apps.load(app_name)
+        for board, emu in validate(board_names or list(app.boards), emulator_names):
+            out.append(Entry(app_name, board.name, emu))
+    return out
+
+
+def load_file(path: str) -> tuple[list, list, list]:
+    """A matrix file: {apps: [...], boards: [...], emulators: [...]}."""
+    try:
+        data = yaml.safe_load(Path(path).read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise UsageError(f"cannot read matrix file {path}: {exc}") from None
+    if not isinstance(data, dict) or set(data) - {"apps", "boards", "emulators"}:
+        raise UsageError(f"{path}: a matrix file has only apps:, boards: and emulators: lists")
+    return data.get("apps") or [apps.DEFAULT_APP], data.get("boards") or [], data.get("emulators")
+
+
+def run(session, matrix: list[Entry], jobs: int, progress, fail_fast: bool = False,
+        retry_infra: int = 0) -> MatrixResult:
+    out = MatrixResult()
+    t0 = time.monotonic()
+    progress.start(matrix)
+    with cf.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = {pool.submit(_run_entry, session, e, retry_infra, progress): e for e in matrix}
+        for fut in cf.as_completed(futures):
+            result = fut.result()
+            out.results.append(result)
+            progress.finished(futures[fut], result)
+            if fail_fast and result.verdict is not Verdict.PASS:
+                for other, entry in futures.items():
+                    if other.cancel():
+                        out.cancelled.append(entry)
+    out.wall_s = time.monotonic() - t0
+    order = {e: i for i, e in enumerate(matrix)}
+    out.results.sort(key=lambda r: order[Entry(r.app, r.board, r.emulator)])
+    return out
+
+
+def _run_entry(session, entry: Entry, retry_infra: int, progress) -> RunResult:
+    app = apps.load(entry.app)
+    board = validate([entry.board], [entry.emulator])[0][0]
+    spec = expect.load(app.expect)
+    progress.started(entry)
+    attempts = []
+    while True:
+        result = session.run_checked(app, board, entry.emulator, spec)
+        attempts.append({"verdict": result.verdict.label, "reason": result.outcome.reason,
+                         "run_dir": str(result.run_dir)})
+        if result.verdict not in INFRA or len(attempts) > retry_infra:
+            break
+        progress.retrying(entry, result)
+    if len(attempts) > 1:
+        result.outcome.evidence["retried"] = attempts[:-1]
+    return result
+
+
+def write_reports(session, out: MatrixResult, directory: Path) -> dict:
+    directory.mkdir(parents=True, exist_ok=True)
+    junit, summary = directory / "junit.xml", directory / "summary.json"
+    report.write_junit(out.results, junit, suite="harness-matrix")
+    summary.write_text(json.dumps({
+        "verdict": out.verdict.label, "exit_code": out.verdict.code,
+        "wall_s": round(out.wall_s, 3),
+        "host": {"name": platform.node(), "system": platform.platform(),
+                 "python": platform.python_version(), "cpus": os.cpu_count()},
+        "harness_version": __version__,
+        "zephyr": {"version": session.workspace.version(), "revision": session.workspace.revision()},
+        "runs": [r.to_json() | {"retried": r.outcome.evidence.get("retried", [])}
+                 for r in out.results],
+        "cancelled": [e.name for e in out.cancelled],
+    }, indent=2, default=str) + "\n")
+    return {"junit": junit, "summary": summary}
