@@ -73,16 +73,21 @@ def run(session, matrix: list[Entry], jobs: int, progress, fail_fast: bool = Fal
     out = MatrixResult()
     t0 = time.monotonic()
     progress.start(matrix)
+    queue = list(matrix)
     with cf.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(_run_entry, session, e, retry_infra, progress): e for e in matrix}
-        for fut in cf.as_completed(futures):
-            result = fut.result()
-            out.results.append(result)
-            progress.finished(futures[fut], result)
-            if fail_fast and result.verdict is not Verdict.PASS:
-                for other, entry in futures.items():
-                    if other.cancel():
-                        out.cancelled.append(entry)
+        running: dict = {}
+        while queue or running:
+            while queue and len(running) < max(1, jobs):   # submit only what can start now
+                entry = queue.pop(0)
+                running[pool.submit(_run_entry, session, entry, retry_infra, progress)] = entry
+            done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+            for fut in done:
+                result = fut.result()
+                out.results.append(result)
+                progress.finished(running.pop(fut), result)
+                if fail_fast and result.verdict is not Verdict.PASS:
+                    out.cancelled += queue
+                    queue = []
     out.wall_s = time.monotonic() - t0
     order = {e: i for i, e in enumerate(matrix)}
     out.results.sort(key=lambda r: order[Entry(r.app, r.board, r.emulator)])

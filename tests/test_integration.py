@@ -129,3 +129,16 @@ def _symbol_address(elf: str, name: str) -> int:
         if parts[-1] == name:
             return int(parts[0], 16)
     raise AssertionError(f"{name} not in {elf}")
+
+
+def test_matrix_on_both_qemu_boards_in_parallel(default_run, out, capsys):
+    rc = main(["matrix", "-j", "2", "--out", str(out)])
+    printed = capsys.readouterr()
+    assert rc == 0, printed.out
+    assert "worst verdict PASS" in printed.out
+    assert "[2/2]" in printed.err                 # plain progress lines when not a terminal
+    summary = json.loads((out / "matrix" / "summary.json").read_text())
+    assert [r["verdict"] for r in summary["runs"]] == ["PASS", "PASS"]
+    assert all(r["isolation"]["status"] == "CERTIFIED" for r in summary["runs"])
+    import xml.etree.ElementTree as ET
+    assert ET.parse(out / "matrix" / "junit.xml").getroot().get("tests") == "2"

@@ -1,0 +1,24 @@
+"""The CI files the project ships."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[1]
+
+
+def test_workflow_passes_yamllint():
+    pytest.importorskip("yamllint", reason="pip install '.[test]' (yamllint) to lint the workflow")
+    proc = subprocess.run([sys.executable, "-m", "yamllint", "-d",
+                           "{extends: default, rules: {line-length: {max: 100}, truthy: disable, "
+                           "document-start: disable}}", ".github/workflows/firmware.yml"],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout
+
+
+def test_ci_run_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    command = "bash .ci/setup && .venv/bin/python -m pytest -q -rs"
+    assert command in readme
+    assert command in (ROOT / ".ci" / "run").read_text()

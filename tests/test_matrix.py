@@ -1,0 +1,93 @@
+"""The matrix scheduler and report writers, driving a fake QEMU (no build)."""
+import io
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from conftest import DATA, FAKES
+from harness import matrix, progress
+from harness.build import Built
+from harness.runner import Session
+from harness.verdict import Verdict
+from harness.workspace import Workspace
+
+PASS_LOG = str(DATA / "prod_consumer.mps2_an385.qemu.log")
+
+
+@pytest.fixture
+def fake_session(tmp_path, scenario):
+    """A Session whose 'firmware' are fake-QEMU scenarios, already built."""
+    zephyr = tmp_path / "ws" / "zephyr"
+    zephyr.mkdir(parents=True)
+    (zephyr / "VERSION").write_text("VERSION_MAJOR = 3\nVERSION_MINOR = 0\nPATCHLEVEL = 99\n")
+    session = Session(Workspace(tmp_path / "ws", zephyr, "test"), tmp_path / "out", {},
+                      timeout_s=1.5, isolation=False, say=lambda m: None,
+                      emulator_overrides={"qemu": {"binary": str(FAKES / "fake_qemu.py")}})
+
+    def firmware(app, board, **kw):
+        path = scenario(**kw)
+        log = tmp_path / f"{app}-{board}.build.log"
+        log.write_text("fake build\n")
+        session._built[(app, board)] = Built(path, tmp_path, log, 0.0, "0" * 64)
+    session.toolchain = lambda board: type("T", (), {"describe": lambda self: "fake",
+                                                     "addr2line": None})()
+    return session, firmware
+
+
+def test_parallel_matrix_reports_every_run_and_the_worst_verdict(fake_session, tmp_path):
+    session, firmware = fake_session
+    firmware("prod_consumer", "mps2_an385", log=PASS_LOG, delay=0.01, chunk=256)
+    firmware("prod_consumer", "qemu_x86", log="I: hello\r\n", then="exit", rc=1)
+    firmware("fault_demo", "mps2_an385", log="", then="hang")
+    firmware("fault_demo", "qemu_x86", log="fault_demo: done\r\n")   # done before start
+    entries = matrix.entries(["prod_consumer", "fault_demo"], [], None)
+    stream = io.StringIO()
+    out = matrix.run(session, entries, 2, progress.PlainProgress(stream))
+    verdicts = {(r.app, r.board): r.verdict for r in out.results}
+    assert verdicts == {("prod_consumer", "mps2_an385"): Verdict.PASS,
+                        ("prod_consumer", "qemu_x86"): Verdict.EMULATOR_ERROR,
+                        ("fault_demo", "mps2_an385"): Verdict.HANG,
+                        ("fault_demo", "qemu_x86"): Verdict.FAIL}
+    assert out.verdict is Verdict.EMULATOR_ERROR
+    assert [r.name for r in out.results] == [e.name for e in entries]
+    assert out.wall_s < sum(r.timings["total_s"] for r in out.results)   # ran in parallel
+    assert stream.getvalue().count("start ") == 4
+
+    files = matrix.write_reports(session, out, tmp_path / "reports")
+    suite = ET.parse(files["junit"]).getroot()
+    assert suite.get("tests") == "4" and suite.get("errors") == "1" and suite.get("failures") == "2"
+    hang = suite.find("testcase[@classname='fault_demo'][@name='mps2_an385.qemu']/failure")
+    assert hang.get("type") == "HANG" and "no output at all" in hang.get("message")
+    summary = json.loads(files["summary"].read_text())
+    assert summary["verdict"] == "EMULATOR_ERROR" and summary["harness_version"]
+    assert summary["runs"][0]["provenance"]["elf_sha256"] == "0" * 64
+
+
+def test_retry_infra_reruns_emulator_errors_only(fake_session):
+    session, firmware = fake_session
+    firmware("prod_consumer", "mps2_an385", log="", then="die")
+    firmware("prod_consumer", "qemu_x86", log="I: SUCCESS\r\n")     # FAIL: never retried
+    out = matrix.run(session, matrix.entries(["prod_consumer"], [], None), 1,
+                     progress.PlainProgress(io.StringIO()), retry_infra=2)
+    died, failed = out.results
+    assert died.verdict is Verdict.EMULATOR_ERROR
+    assert len(died.outcome.evidence["retried"]) == 2
+    assert failed.verdict is Verdict.FAIL and "retried" not in failed.outcome.evidence
+
+
+def test_fail_fast_cancels_queued_runs(fake_session):
+    session, firmware = fake_session
+    firmware("prod_consumer", "mps2_an385", log="", then="die")
+    firmware("prod_consumer", "qemu_x86", log=PASS_LOG)
+    out = matrix.run(session, matrix.entries(["prod_consumer"], [], None), 1,
+                     progress.PlainProgress(io.StringIO()), fail_fast=True)
+    assert len(out.results) == 1 and [e.board for e in out.cancelled] == ["qemu_x86"]
+
+
+def test_matrix_file_is_validated(tmp_path):
+    bad = tmp_path / "m.yaml"
+    bad.write_text("apps: [prod_consumer]\nboardz: [x]\n")
+    from harness.errors import UsageError
+    with pytest.raises(UsageError, match="only apps:, boards: and emulators:"):
+        matrix.load_file(str(bad))
