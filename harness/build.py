@@ -38,6 +38,10 @@ def build(source: Path, board: str, build_dir: Path, log_path: Path, workspace, 
     if cached and cached != source.resolve():
         say(f"  {build_dir} was built from {cached}: rebuilding it from scratch")
         pristine = True
+    elif cached and not pristine and cached_board(build_dir) == board:
+        # Configured for this app and board: `west build` would run exactly this
+        # (cmake re-runs itself if a CMake input changed); it saves west's start-up.
+        cmd = ["cmake", "--build", str(build_dir)]
     if pristine:
         cmd += ["-p", "always"]
     if toolchain.cmake_args and (pristine or not (build_dir / "CMakeCache.txt").exists()):
@@ -92,12 +96,21 @@ def _run_logged(cmd, cwd, env, log_path: Path, say) -> int:
 
 def cached_source(build_dir: Path) -> Path | None:
     """The application directory an existing build directory was configured for."""
+    value = _cache_value(build_dir, "APPLICATION_SOURCE_DIR")
+    return Path(value).resolve() if value else None
+
+
+def cached_board(build_dir: Path) -> str | None:
+    return _cache_value(build_dir, "CACHED_BOARD") or _cache_value(build_dir, "BOARD")
+
+
+def _cache_value(build_dir: Path, name: str) -> str | None:
     try:
         text = (build_dir / "CMakeCache.txt").read_text(errors="replace")
     except OSError:
         return None
-    m = re.search(r"^APPLICATION_SOURCE_DIR:PATH=(.*)$", text, re.M)
-    return Path(m.group(1)).resolve() if m else None
+    m = re.search(rf"^{name}:\w+=(.*)$", text, re.M)
+    return m.group(1) if m else None
 
 
 def first_error(log_text: str) -> str:

@@ -75,10 +75,7 @@ class UartStream:
 
     def close(self) -> None:
         self.closed = True
-        try:
-            self.port.close()
-        except (serial.SerialException, OSError):
-            pass
+        _close_quickly(self.port)
         self.raw.close()
 
     def _lines(self, texts: list[str]) -> list[Line]:
@@ -88,6 +85,21 @@ class UartStream:
             self._lineno += 1
             out.append(Line(self._lineno, text, now))
         return out
+
+
+def _close_quickly(port) -> None:
+    """pyserial's socket:// close() sleeps 0.3 s to ease quick reconnects; a UART
+    stream never reconnects, so close the socket directly when there is one."""
+    sock = getattr(port, "_socket", None)
+    try:
+        if sock is None:
+            port.close()
+            return
+        sock.close()
+        port._socket = None
+        port.is_open = False
+    except (serial.SerialException, OSError):
+        pass
 
 
 def free_port() -> int:

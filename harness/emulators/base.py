@@ -53,6 +53,9 @@ class Emulator(abc.ABC):
 
     # -- template ----------------------------------------------------------
     def start(self, elf: Path) -> uart.UartStream:
+        elf = Path(elf).resolve()                  # the emulator runs in the run directory
+        if not elf.is_file():
+            raise EmulatorError(f"no firmware image at {elf}", "build it first (harness run does)")
         for attempt in range(1, START_ATTEMPTS + 1):
             port = self.launch(elf)
             try:
@@ -70,8 +73,11 @@ class Emulator(abc.ABC):
                 self.resume()
             except (OSError, ValueError, EmulatorError) as exc:
                 stream.close()
+                rc = self.poll()
                 self.stop()
-                raise EmulatorError(f"{self.name} could not be resumed: {exc}",
+                what = f"exited with rc {rc} during start-up" if rc is not None else \
+                    f"could not be resumed: {exc}"
+                raise EmulatorError(f"{self.name} {what}",
                                     f"emulator output: {self.output_tail()}") from None
             return stream
         raise AssertionError("unreachable")
