@@ -7,12 +7,14 @@ import hashlib
 import os
 import re
 import subprocess
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import BuildError
+from harness.errors import BuildError, Interrupted
 
 ERROR_LINE = re.compile(r"(error:|Error:|CMake Error|FAILED:|fatal error|undefined reference)")
 PROGRESS = re.compile(r"^\[(\d+)/(\d+)\]")
@@ -29,7 +31,8 @@ class Built:
 
 
 def build(source: Path, board: str, build_dir: Path, log_path: Path, workspace, toolchain,
-          environ: dict, pristine: bool = False, say=lambda msg: None) -> Built:
+          environ: dict, pristine: bool = False, say=lambda msg: None,
+          cancel: threading.Event | None = None) -> Built:
     """Run west build into `build_dir`, its output into `log_path`; return the ELF."""
     build_dir.parent.mkdir(parents=True, exist_ok=True)
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -50,7 +53,7 @@ def build(source: Path, board: str, build_dir: Path, log_path: Path, workspace, 
            "ZEPHYR_TOOLCHAIN_VARIANT": toolchain.variant, **toolchain.env}
     t0 = time.monotonic()
     with _exclusive(build_dir.with_name(build_dir.name + ".lock"), say):
-        rc = _run_logged(cmd, workspace.topdir, env, log_path, say)
+        rc = _run_logged(cmd, workspace.topdir, env, log_path, say, cancel or threading.Event())
     seconds = time.monotonic() - t0
     elf = build_dir / "zephyr" / "zephyr.elf"
     if rc != 0 or not elf.is_file():
@@ -72,7 +75,7 @@ def _exclusive(lock_path: Path, say):
         yield
 
 
-def _run_logged(cmd, cwd, env, log_path: Path, say) -> int:
+def _run_logged(cmd, cwd, env, log_path: Path, say, cancel: threading.Event) -> int:
     last = time.monotonic()
     with open(log_path, "w") as log:
         log.write("$ " + " ".join(cmd) + "\n")
@@ -83,6 +86,8 @@ def _run_logged(cmd, cwd, env, log_path: Path, say) -> int:
         try:
             for line in proc.stdout:
                 log.write(line)
+                if cancel.is_set():
+                    raise Interrupted("build cancelled (the harness is stopping)")
                 m = PROGRESS.match(line)
                 if m and time.monotonic() - last >= PROGRESS_EVERY_S:
                     last = time.monotonic()
@@ -90,8 +95,9 @@ def _run_logged(cmd, cwd, env, log_path: Path, say) -> int:
             return proc.wait()
         finally:
             if proc.poll() is None:          # interrupted: take the whole build down
-                os.killpg(proc.pid, 9)
+                os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+            log.write("\n[harness] build interrupted\n" if proc.returncode < 0 else "")
 
 
 def cached_source(build_dir: Path) -> Path | None:

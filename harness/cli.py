@@ -197,9 +197,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     environ = dict(os.environ)            # the only place the environment is read
+    return guarded(lambda: COMMANDS[args.command](args, environ))
+
+
+def guarded(action) -> int:
+    """Run `action`, mapping errors and signals to exit codes (the one place that does)."""
     previous = signal.signal(signal.SIGTERM, _raise_interrupted)
     try:
-        return COMMANDS[args.command](args, environ)
+        return action()
     except HarnessError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
         return exc.exit_code

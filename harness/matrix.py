@@ -73,25 +73,36 @@ def run(session, matrix: list[Entry], jobs: int, progress, fail_fast: bool = Fal
     out = MatrixResult()
     t0 = time.monotonic()
     progress.start(matrix)
-    queue = list(matrix)
-    with cf.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        running: dict = {}
-        while queue or running:
-            while queue and len(running) < max(1, jobs):   # submit only what can start now
-                entry = queue.pop(0)
-                running[pool.submit(_run_entry, session, entry, retry_infra, progress)] = entry
-            done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
-            for fut in done:
-                result = fut.result()
-                out.results.append(result)
-                progress.finished(running.pop(fut), result)
-                if fail_fast and result.verdict is not Verdict.PASS:
-                    out.cancelled += queue
-                    queue = []
+    _schedule(session, list(matrix), jobs, progress, fail_fast, retry_infra, out)
     out.wall_s = time.monotonic() - t0
     order = {e: i for i, e in enumerate(matrix)}
     out.results.sort(key=lambda r: order[Entry(r.app, r.board, r.emulator)])
     return out
+
+
+def _schedule(session, queue, jobs, progress, fail_fast, retry_infra, out) -> None:
+    with cf.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        try:
+            _loop(session, pool, queue, jobs, progress, fail_fast, retry_infra, out)
+        except BaseException:     # Ctrl-C / SIGTERM: running boots abort before the pool joins
+            session.cancel.set()
+            raise
+
+
+def _loop(session, pool, queue, jobs, progress, fail_fast, retry_infra, out) -> None:
+    running: dict = {}
+    while queue or running:
+        while queue and len(running) < max(1, jobs):   # submit only what can start now
+            entry = queue.pop(0)
+            running[pool.submit(_run_entry, session, entry, retry_infra, progress)] = entry
+        done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+        for fut in done:
+            result = fut.result()
+            out.results.append(result)
+            progress.finished(running.pop(fut), result)
+            if fail_fast and result.verdict is not Verdict.PASS:
+                out.cancelled += queue
+                queue.clear()
 
 
 def _run_entry(session, entry: Entry, retry_infra: int, progress) -> RunResult:

@@ -53,7 +53,15 @@ class OwnedProcess:
         return self.proc.returncode
 
     def stop(self, polite=None, grace: float = 1.5) -> dict:
-        """Stop the process and everything in its group; return how it ended."""
+        """Stop the process and everything in its group; return how it ended.
+        SIGINT/SIGTERM to the harness wait until this is done (bounded, a few seconds)."""
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        try:
+            return self._stop(polite, grace)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+    def _stop(self, polite, grace: float) -> dict:
         if self.proc.poll() is None:
             steps = [("quit", polite), ("SIGINT", signal.SIGINT),
                      ("SIGTERM", signal.SIGTERM), ("SIGKILL", signal.SIGKILL)]

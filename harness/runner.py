@@ -18,7 +18,7 @@ from harness import boards as boards_mod
 from harness import build as build_mod
 from harness import emulators, expect, isolation_run, report, symbols, toolchain
 from harness.device import Device
-from harness.errors import HarnessError
+from harness.errors import HarnessError, Interrupted
 from harness.judge import Judge
 from harness.report import RunResult
 from harness.verdict import Outcome, Verdict
@@ -58,6 +58,7 @@ class Session:
     _toolchains: dict = field(default_factory=dict)
     _locks: dict = field(default_factory=dict)      # one per (app, board): parallel runs share builds
     _guard: threading.Lock = field(default_factory=threading.Lock)
+    cancel: threading.Event = field(default_factory=threading.Event)  # set: running boots abort
 
     # -- building ----------------------------------------------------------
     def toolchain(self, board) -> toolchain.Toolchain:
@@ -82,7 +83,8 @@ class Session:
             self.say(f"building {app.name} for {board.name} (west build -d {build_dir})")
             self._built[key] = build_mod.build(
                 app.source_dir(self.workspace.zephyr_base), board.name, build_dir,
-                self.build_log(app.name, board.name), self.workspace, self.toolchain(board), self.environ, self.pristine, self.say)
+                self.build_log(app.name, board.name), self.workspace, self.toolchain(board),
+                self.environ, self.pristine, self.say, self.cancel)
         return self._built[key]
 
     # -- running -----------------------------------------------------------
@@ -122,13 +124,17 @@ class Session:
             result.provenance = self.provenance(board, built)
             self._keep(built.log, run_dir / "build.log", result)
             result = self.boot(result, board, emu, built, make_judge())
-        except HarnessError as exc:
-            if exc.verdict is None:
+        except (HarnessError, KeyboardInterrupt) as exc:
+            verdict = Verdict.INTERRUPTED if isinstance(exc, (Interrupted, KeyboardInterrupt)) \
+                else exc.verdict
+            if verdict is None:
                 raise
-            result.outcome = Outcome(exc.verdict, str(exc))
+            result.outcome = Outcome(verdict, str(exc) or "interrupted (SIGINT)")
             build_log = self.build_log(app.name, board.name)
             if build_log.is_file():
                 self._keep(build_log, run_dir / "build.log", result)
+            if verdict is Verdict.INTERRUPTED:
+                raise
         finally:
             result.timings["total_s"] = round(time.monotonic() - t0, 3)
             report.write_run(result)
@@ -153,7 +159,7 @@ class Session:
         result.provenance["emulator"] = f"{emu}: {emulator.version()}"
         timeout = self.timeout_s or float(settings.get("timeout_s", 30))
         try:
-            watched = watch(emulator, built.elf, judge, timeout)
+            watched = watch(emulator, built.elf, judge, timeout, cancel=self.cancel)
         finally:
             result.artifacts.update(uart_raw=str(result.run_dir / "uart.raw"),
                                     emulator_log=str(result.run_dir / f"{emu}.log"))

@@ -17,6 +17,7 @@ class Verdict(enum.Enum):
     BUILD_ERROR = ("BUILD_ERROR", 7, 7, "west build failed")
     SETUP_ERROR = ("SETUP_ERROR", 8, 8, "workspace, toolchain or emulator missing or unusable")
     UNTRUSTED = ("UNTRUSTED", 9, 9, "the isolation probe showed a forbidden access succeeding")
+    INTERRUPTED = ("INTERRUPTED", 130, 10, "SIGINT or SIGTERM stopped the run")
 
     def __init__(self, label: str, code: int, rank: int, meaning: str) -> None:
         self.label = label
@@ -30,7 +31,7 @@ class Verdict(enum.Enum):
 
 # Exit codes that are not verdicts of a run.
 EXIT_USAGE = 2          # bad input: unknown board, malformed file, bad option
-EXIT_INTERRUPTED = 130  # SIGINT / SIGTERM to the harness
+EXIT_INTERRUPTED = Verdict.INTERRUPTED.code  # SIGINT / SIGTERM to the harness
 
 
 def worst(verdicts) -> Verdict:

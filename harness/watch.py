@@ -7,10 +7,12 @@ emulator's virtual time, where it reports one, against host time.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.errors import Interrupted
 from harness.judge import Ending, Judge
 from harness.uart import UartStream
 
@@ -29,14 +31,17 @@ class Watched:
     virtual_time_s: float | None = None
 
 
-def watch(emulator, elf: Path, judge: Judge, timeout_s: float, on_line=None) -> Watched:
-    """Run `elf` on `emulator` until the judge stops it, it exits, or `timeout_s` (host)."""
+def watch(emulator, elf: Path, judge: Judge, timeout_s: float, on_line=None,
+          cancel: threading.Event | None = None) -> Watched:
+    """Run `elf` on `emulator` until the judge stops it, it exits, or `timeout_s` (host).
+    Setting `cancel` (from another thread) aborts the run with Interrupted."""
     t_start = time.monotonic()
     stream: UartStream | None = None
     try:
         stream = emulator.start(elf)
         t_running = time.monotonic()
-        ending = _loop(emulator, stream, judge, t_running + timeout_s, timeout_s, on_line)
+        ending = _loop(emulator, stream, judge, t_running + timeout_s, timeout_s, on_line,
+                       cancel or threading.Event())
         t_end = time.monotonic()
         vtime = emulator.virtual_time()
     finally:
@@ -49,7 +54,7 @@ def watch(emulator, elf: Path, judge: Judge, timeout_s: float, on_line=None) -> 
 
 
 def _loop(emulator, stream: UartStream, judge: Judge, deadline: float, budget: float,
-          on_line) -> Ending:
+          on_line, cancel: threading.Event) -> Ending:
     stall = _StallDetector(emulator)
 
     def take(lines) -> None:
@@ -59,6 +64,8 @@ def _loop(emulator, stream: UartStream, judge: Judge, deadline: float, budget: f
                 on_line(line)
 
     while True:
+        if cancel.is_set():
+            raise Interrupted("run cancelled (the harness is stopping)")
         now = time.monotonic()
         take(stream.read_lines(min(POLL_S, max(deadline - now, 0))))
         now = time.monotonic()

@@ -1,0 +1,39 @@
+"""Run one harness session against the fake QEMU, under the CLI's signal and
+exit-code handling, so a test can signal it mid-run.
+
+usage: interruptible.py OUT_DIR SCENARIO_JSON [BOARDS...]
+Prints READY once the session starts booting.
+"""
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1]))
+
+from harness import apps, cli  # noqa: E402
+from harness.build import Built  # noqa: E402
+from harness.runner import Session  # noqa: E402
+from harness.workspace import Workspace  # noqa: E402
+
+
+def main() -> int:
+    out, scenario, boards = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3:] or ["mps2_an385"]
+    zephyr = out / "ws" / "zephyr"
+    zephyr.mkdir(parents=True, exist_ok=True)
+    (zephyr / "VERSION").write_text("VERSION_MAJOR = 3\nVERSION_MINOR = 0\nPATCHLEVEL = 99\n")
+    session = Session(Workspace(out / "ws", zephyr, "test"), out, {}, timeout_s=60,
+                      isolation=False, say=lambda m: None,
+                      emulator_overrides={"qemu": {"binary": str(HERE / "fake_qemu.py")}})
+    log = out / "fake.build.log"
+    log.write_text("fake build\n")
+    for board in boards:
+        session._built[("prod_consumer", board)] = Built(scenario, out, log, 0.0, "0" * 64)
+    session.toolchain = lambda board: type("T", (), {"describe": lambda s: "fake",
+                                                     "addr2line": None})()
+    print("READY", flush=True)
+    return cli.guarded(lambda: max(r.verdict.code for r in session.run(
+        apps.load("prod_consumer"), boards, ["qemu"])))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""SIGINT and SIGTERM to the harness: exit 130, artifacts kept, no process left."""
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import FAKES
+from harness.verdict import EXIT_INTERRUPTED
+
+
+def fake_alive(marker: str) -> list[str]:
+    out = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout
+    return out.split()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("phase", ["boot", "matching"])
+def test_signal_mid_run_stops_everything_and_keeps_the_log(tmp_path, scenario, sig, phase):
+    text = "I: APP A partition: 0x1 32\r\n" if phase == "matching" else ""
+    kernel = scenario(log=text, then="babble" if phase == "matching" else "hang", child=True)
+    proc = subprocess.Popen([sys.executable, str(FAKES / "interruptible.py"), str(tmp_path),
+                             str(kernel)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout.readline().strip() == "READY"
+    run_dirs = tmp_path / "runs" / "prod_consumer" / "mps2_an385.qemu"
+    deadline = time.monotonic() + 10
+    while not (fake_alive(str(kernel)) and list(run_dirs.glob("*/uart.raw"))):
+        assert time.monotonic() < deadline, "the fake emulator never started"
+        time.sleep(0.05)
+    time.sleep(0.3)                    # let it get into the phase under test
+    t0 = time.monotonic()
+    proc.send_signal(sig)
+    rc = proc.wait(timeout=10)
+    assert rc == EXIT_INTERRUPTED, proc.stderr.read()
+    assert time.monotonic() - t0 < 6, "teardown took too long"
+    assert fake_alive(str(kernel)) == [], "an emulator process outlived the harness"
+    run_dir = (run_dirs / "latest").resolve()
+    result = json.loads((run_dir / "result.json").read_text())
+    assert result["verdict"] == "INTERRUPTED"
+    if phase == "matching":
+        assert (run_dir / "uart.raw").read_bytes().startswith(b"I: APP A partition")
+    assert "Traceback" not in proc.stderr.read()
