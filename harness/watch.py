@@ -19,7 +19,7 @@ from harness.uart import UartStream
 log = logging.getLogger(__name__)
 POLL_S = 0.05          # longest wait for UART data before re-checking the emulator
 EXIT_DRAIN_S = 0.5     # host seconds to collect bytes still in flight after an exit
-STALL_CHECK_S = 5.0    # host seconds between virtual-time samples
+STALL_CHECK_S = 5.0    # host seconds between virtual-time samples (board: stall_check_s)
 
 
 @dataclass
@@ -98,10 +98,11 @@ class _StallDetector:
 
     def __init__(self, emulator) -> None:
         self.emulator = emulator
+        self.every = float(emulator.settings.get("stall_check_s", STALL_CHECK_S))
         self.last: tuple[float, float] | None = None
 
     def check(self, now: float) -> str:
-        if self.last and now - self.last[0] < STALL_CHECK_S:
+        if self.last and now - self.last[0] < self.every:
             return ""
         vtime = self.emulator.virtual_time()
         if vtime is None:
