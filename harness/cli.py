@@ -110,7 +110,11 @@ def cmd_run(args, environ) -> int:
     results = session.run(app, board_names, emulator_names)
     for r in results:
         print(report.line(r), flush=True)
-    return worst(r.verdict for r in results).code
+    verdicts = [r.verdict for r in results]
+    for found in session.agreements(app, results):
+        print(report.agreement_line(found), flush=True)
+        verdicts += [] if found["agree"] else [Verdict.DISAGREE]
+    return worst(verdicts).code
 
 
 def cmd_matrix(args, environ) -> int:

@@ -102,3 +102,11 @@ def certificate_text(r: RunResult) -> str:
         out.append(f"  {case['status']:<13} {case['name']:<14} {case['access']:<7} "
                    f"{case['target']}  {fault.get('kind') or '-'}  {case['why']}")
     return "\n".join(out)
+
+
+def agreement_line(found: dict) -> str:
+    emus = " vs ".join(found["emulators"])
+    if found["agree"]:
+        return f"{'AGREE':<14} {found['app']} {found['board']} {emus}: same verdict and payload chains"
+    return (f"{'DISAGREE':<14} {found['app']} {found['board']} {emus}: "
+            + "; ".join(found["differences"]))

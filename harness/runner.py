@@ -6,6 +6,7 @@ The CLI, the pytest plugin, the Robot library and the west command all call
 from __future__ import annotations
 
 import datetime
+import json
 import logging
 import os
 import shutil
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from harness import boards as boards_mod
 from harness import build as build_mod
-from harness import emulators, expect, isolation_run, report, symbols, toolchain
+from harness import agreement, emulators, expect, isolation_run, report, symbols, toolchain
 from harness.device import Device
 from harness.errors import HarnessError, Interrupted
 from harness.judge import Judge
@@ -92,6 +93,19 @@ class Session:
         spec = expect.load(app.expect)
         pairs = validate(board_names, emulator_names)
         return [self.run_checked(app, board, emu, spec) for board, emu in pairs]
+
+    def agreements(self, app, results: list[RunResult]) -> list[dict]:
+        """Compare runs of one (app, board) on several emulators; written to
+        runs/<app>/<board>.agreement.json."""
+        spec = expect.load(app.expect)
+        found = []
+        for board in dict.fromkeys(r.board for r in results):
+            same = [r for r in results if r.board == board]
+            if len(same) > 1:
+                found.append(agreement.compare(same, spec))
+                path = self.out_dir / "runs" / app.name / f"{board}.agreement.json"
+                path.write_text(json.dumps(found[-1], indent=2) + "\n")
+        return found
 
     def run_checked(self, app, board, emu: str, spec) -> RunResult:
         """A run of `app`, backed by the (cached) isolation certificate of its board."""

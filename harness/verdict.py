@@ -17,6 +17,7 @@ class Verdict(enum.Enum):
     BUILD_ERROR = ("BUILD_ERROR", 7, 7, "west build failed")
     SETUP_ERROR = ("SETUP_ERROR", 8, 8, "workspace, toolchain or emulator missing or unusable")
     UNTRUSTED = ("UNTRUSTED", 9, 9, "the isolation probe showed a forbidden access succeeding")
+    DISAGREE = ("DISAGREE", 10, 3, "two emulators told different stories for the same ELF")
     INTERRUPTED = ("INTERRUPTED", 130, 10, "SIGINT or SIGTERM stopped the run")
 
     def __init__(self, label: str, code: int, rank: int, meaning: str) -> None:
