@@ -5,6 +5,7 @@ warm run pays only for the probe's no-op build.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 
@@ -20,7 +21,7 @@ from harness.verdict import Outcome, Verdict
 PROBE_APP = "isolation_probe"
 # The probe function that performs each access (to place a fault whose address
 # the emulator did not report, e.g. Renode 1.14's MMFAR).
-ACCESS_FUNCTION = {"read": "do_read", "write": "do_write"}
+ACCESS_FUNCTION = {"read": "do_read", "write": "do_write", "stack": "recurse"}
 
 
 def certify(session, board, emu: str, fresh: bool = False) -> RunResult:
@@ -32,7 +33,8 @@ def _certify(session, board, emu: str, fresh: bool) -> RunResult:
     app = apps.load(PROBE_APP)
     built = session.firmware(app, board)
     version = session.emulator(board, emu, session.out_dir).version()
-    key = hashlib.sha256(f"{board.name}|{emu}|{version}|{built.sha256}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"{board.name}|{emu}|{version}|{built.sha256}|{_judging_rules()}"
+                         .encode()).hexdigest()[:16]
     cache = session.out_dir / "isolation-cache" / f"{board.name}.{emu}.{key}.json"
     if cache.is_file() and not fresh:
         data = json.loads(cache.read_text())
@@ -54,6 +56,14 @@ def _certify(session, board, emu: str, fresh: bool) -> RunResult:
             "run_dir": str(result.run_dir.relative_to(session.out_dir)),
             "provenance": result.provenance}, indent=2))
     return result
+
+
+@functools.lru_cache(maxsize=None)
+def _judging_rules() -> str:
+    """A hash of the code that judges probe output: new rules, new certificates."""
+    from harness import isolation, triage
+    text = "".join(Path(m.__file__).read_text() for m in (isolation, triage))
+    return hashlib.sha256(text.encode() + Path(__file__).read_bytes()).hexdigest()[:12]
 
 
 def certify_log(data: bytes, board, emu: str, source: str) -> RunResult:

@@ -102,3 +102,27 @@ def test_probe_endings_without_end_map_to_run_verdicts():
     j.feed(1, "PROBE:BEGIN v=1 board=x cases=9", 0.0)
     assert j.outcome(Ending("timeout")).verdict is Verdict.HANG
     assert j.outcome(Ending("exited", 1)).verdict is Verdict.EMULATOR_ERROR
+
+
+def test_stack_overflow_without_a_reported_address_needs_the_pc_check():
+    text = log("mps2_an385")
+    block = re.search(r"PROBE:CASE name=stack_overflow .*?\n(.*?)PROBE:FATAL", text, re.S).group(1)
+    renode = ("E: ***** MPU FAULT *****\r\nE:   Data Access Violation\r\n"
+              "E:   MMFAR Address: 0x0\r\nE: Faulting instruction address (r15/pc): 0x0000594c\r\n"
+              "E: >>> ZEPHYR FATAL ERROR 0: CPU exception on CPU 0\r\n"
+              "E: Current thread: 0x20000040 (stack_overflow)\r\n")
+    outcome = judge(text.replace(block, renode), "mpu")
+    case = cases(outcome)["stack_overflow"]
+    assert case["status"] == "enforced" and "did not report" in case["why"]
+    with_address = renode.replace("MMFAR Address: 0x0", "MMFAR Address: 0x200013f8")
+    assert cases(judge(text.replace(block, with_address), "mpu"))["stack_overflow"]["status"] \
+        == "invalid"
+
+
+def test_real_renode_probe_log_is_certified_with_unreported_addresses_noted():
+    text = (LOGS / "mps2_an385.renode.log").read_text(errors="replace")
+    outcome = judge(text, "mpu")
+    assert outcome.verdict is Verdict.PASS, outcome.reason
+    got = cases(outcome)
+    assert "did not report" in got["kernel_write"]["why"]
+    assert got["exec_data"]["why"] == "faulted at 0x20000020"

@@ -10,7 +10,9 @@ from harness.matcher import Matcher
 from harness.verdict import Verdict
 
 REAL_LOGS = ["prod_consumer.mps2_an385.qemu.log", "prod_consumer.qemu_x86.qemu.log",
-             "prod_consumer.mps2_an385.qemu.harness.raw", "prod_consumer.qemu_x86.qemu.harness.raw"]
+             "prod_consumer.mps2_an385.qemu.harness.raw", "prod_consumer.qemu_x86.qemu.harness.raw",
+             "prod_consumer.mps2_an385.renode.raw", "prod_consumer.stm32f4_disco.renode.raw",
+             "prod_consumer.nrf52840dk_nrf52840.renode.raw"]
 
 
 def feed(spec, lines):
