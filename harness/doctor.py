@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 
 from harness import boards, toolchain, workspace
+from harness.config import ENV_RENODE
+from harness.emulators import adapter
 from harness.errors import SetupError
 from harness.process import tool_version
 
@@ -13,7 +15,7 @@ APT = "apt-get install -y"
 
 
 def checks(ws_arg: str | None, environ: dict):
-    """Yield (ok, what, detail) rows."""
+    """Yield (ok, what, detail) rows; ok is None for something optional that is missing."""
     west = shutil.which("west", path=environ.get("PATH"))
     yield True, "python", f"{sys.executable} ({sys.version.split()[0]})"
     try:
@@ -40,17 +42,22 @@ def checks(ws_arg: str | None, environ: dict):
 
 def _emulator_row(emu: str, settings: dict, board, environ: dict):
     binary = settings.get("binary") or emu
+    if emu == "renode" and environ.get(ENV_RENODE):
+        binary = environ[ENV_RENODE]
     exe = shutil.which(binary, path=environ.get("PATH"))
     if not exe:
         pkg = {"qemu-system-arm": "qemu-system-arm", "qemu-system-i386": "qemu-system-x86"}
-        fix = f"{APT} {pkg[binary]}" if binary in pkg else f"put {binary} on PATH"
-        return False, f"{emu} for {board.name}", f"{binary} not found: {fix}"
+        fix = f"{APT} {pkg[binary]}" if binary in pkg else adapter(emu).install_hint
+        # Only what the default job needs (QEMU) is required; Renode is optional.
+        return (False if emu == "qemu" else None), f"{emu} for {board.name}", \
+            f"{binary} not found: {fix}"
     return True, f"{emu} for {board.name}", f"{exe}: {tool_version((exe, '--version'))}"
 
 
 def main(ws_arg: str | None, environ: dict) -> int:
     ok_all = True
     for ok, what, detail in checks(ws_arg, environ):
-        ok_all &= ok
-        print(f"{'ok ' if ok else 'MISSING'}  {what:<28} {detail}")
+        ok_all &= ok is not False
+        label = {True: "ok", False: "MISSING", None: "optional"}[ok]
+        print(f"{label:<8} {what:<30} {detail}")
     return 0 if ok_all else SetupError.exit_code
