@@ -4,10 +4,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import os
 import re
 import subprocess
-import signal
 import sys
 import threading
 import time
@@ -15,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import BuildError, Interrupted
+from harness.process import kill_session
 
 ERROR_LINE = re.compile(r"(error:|Error:|CMake Error|FAILED:|fatal error|undefined reference)")
 PROGRESS = re.compile(r"^\[(\d+)/(\d+)\]")
@@ -95,7 +94,7 @@ def _run_logged(cmd, cwd, env, log_path: Path, say, cancel: threading.Event) -> 
             return proc.wait()
         finally:
             if proc.poll() is None:          # interrupted: take the whole build down
-                os.killpg(proc.pid, signal.SIGKILL)
+                kill_session(proc.pid)
                 proc.wait()
             log.write("\n[harness] build interrupted\n" if proc.returncode < 0 else "")
 

@@ -13,10 +13,10 @@ log = logging.getLogger(__name__)
 
 
 class OwnedProcess:
-    """A child started in its own session/process group, output sent to a file.
+    """A child started in its own session (and process group), output to a file.
 
     `stop()` is idempotent and bounded: polite request -> SIGINT -> SIGTERM ->
-    SIGKILL to the whole group, each with a deadline. It records how the
+    SIGKILL to everything in its session, each with a deadline. It records how the
     process ended in `ended_by` and the exit code in `returncode`.
     """
 
@@ -34,7 +34,7 @@ class OwnedProcess:
         except OSError:
             self._log.close()
             raise
-        self.pgid = self.proc.pid
+        self.sid = self.proc.pid
         self.ended_by: str | None = None
         log.debug("started pid %d: %s", self.proc.pid, " ".join(argv))
 
@@ -69,14 +69,14 @@ class OwnedProcess:
                 if action is None:
                     continue
                 try:
-                    action() if callable(action) else os.killpg(self.pgid, action)
+                    action() if callable(action) else os.killpg(self.sid, action)
                 except (OSError, ConnectionError) as exc:
                     log.debug("%s failed: %s", name, exc)
                 if self._wait(grace if name == "quit" else 1.0):
                     self.ended_by = self.ended_by or name
                     break
         self.poll()
-        self._kill_group_leftovers()
+        self._kill_session_leftovers()
         self._log.close()
         if self.proc.stdin:
             self.proc.stdin.close()
@@ -89,26 +89,36 @@ class OwnedProcess:
         except subprocess.TimeoutExpired:
             return False
 
-    def _kill_group_leftovers(self) -> None:
+    def _kill_session_leftovers(self) -> None:
         """Children of the process (e.g. mono under the renode launcher) die too."""
-        try:
-            os.killpg(self.pgid, signal.SIGKILL)
-        except ProcessLookupError:
+        kill_session(self.sid)
+
+
+def kill_session(sid: int, timeout: float = 2.0) -> None:
+    """SIGKILL the child's whole session (its process group, and the groups its
+    children made, e.g. ninja's jobs) until nothing of it is left (bounded)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        members = session_members(sid)
+        if not members:
             return
-        deadline = time.monotonic() + 2.0
-        while time.monotonic() < deadline and group_alive(self.pgid):
-            time.sleep(0.01)
+        for pid in members:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if time.monotonic() >= deadline:
+            return
+        time.sleep(0.01)
 
 
-def group_alive(pgid: int) -> bool:
-    """True while any process of the group exists (zombies of others excluded)."""
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return any(_pgid_of(pid) == pgid for pid in _pids() if not _is_zombie(pid))
+def session_alive(sid: int) -> bool:
+    """True while any live (non-zombie) process belongs to the session."""
+    return bool(session_members(sid))
+
+
+def session_members(sid: int) -> list[int]:
+    return [pid for pid in _pids() if _session_of(pid) == sid and not _is_zombie(pid)]
 
 
 def _pids():
@@ -123,9 +133,9 @@ def _stat(pid: int) -> list[str]:
     return text.rsplit(")", 1)[-1].split()
 
 
-def _pgid_of(pid: int) -> int | None:
+def _session_of(pid: int) -> int | None:
     fields = _stat(pid)
-    return int(fields[2]) if len(fields) > 2 else None
+    return int(fields[3]) if len(fields) > 3 else None
 
 
 def _is_zombie(pid: int) -> bool:

@@ -9,7 +9,7 @@ from harness.boards import Board
 from harness.emulators.qemu import Qemu
 from harness.errors import EmulatorError, SetupError
 from harness.judge import Judge
-from harness.process import group_alive
+from harness.process import session_alive
 from harness.verdict import Verdict
 from harness.watch import watch
 from test_triage import ARM_MPU
@@ -26,7 +26,7 @@ def boot(tmp_path, prod_spec, kernel, timeout=5.0, binary=str(FAKES / "fake_qemu
         watched = watch(emu, kernel, judge, timeout)
     finally:
         if emu.proc:
-            assert not group_alive(emu.proc.pgid), "an emulator process outlived the run"
+            assert not session_alive(emu.proc.sid), "an emulator process outlived the run"
     outcome = judge.outcome(watched.ending)
     return outcome, watched, time.monotonic() - t0
 
@@ -96,3 +96,24 @@ def test_an_emulator_that_cannot_bind_its_port_is_retried_then_reported(tmp_path
 def test_missing_emulator_binary_is_a_setup_error(tmp_path, prod_spec, scenario):
     with pytest.raises(SetupError, match="not found on PATH"):
         boot(tmp_path, prod_spec, scenario(), binary="qemu-system-nonexistent")
+
+
+def test_bad_emulator_arguments_are_reported_with_its_message(tmp_path, prod_spec, scenario):
+    t0 = time.monotonic()
+    with pytest.raises(EmulatorError, match="unsupported machine type"):
+        boot(tmp_path, prod_spec, scenario(bad_args=True))
+    assert time.monotonic() - t0 < 5, "a dead emulator must not be waited for"
+
+
+def test_success_then_a_fault_in_the_capture_window_is_a_crash(tmp_path, prod_spec, scenario):
+    log = open(PASS_LOG, encoding="latin-1").read() + "\r\n".join(ARM_MPU) + "\r\n"
+    outcome, *_ = boot(tmp_path, prod_spec, scenario(log=log))
+    assert outcome.verdict is Verdict.CRASH
+
+
+def test_garbage_and_a_1mb_line_do_not_hide_a_good_run(tmp_path, prod_spec, scenario):
+    noise = "\x00\xff\x1b[31mred\x1b[0m\rcr-only\r" + "x" * 1_000_000 + "\n"
+    log = noise + open(PASS_LOG, encoding="latin-1").read() + "partial last line"
+    outcome, watched, _ = boot(tmp_path, prod_spec, scenario(log=log, chunk=65536))
+    assert outcome.verdict is Verdict.PASS, outcome.reason
+    assert (tmp_path / "uart.raw").stat().st_size == watched.uart_bytes > 1_000_000

@@ -6,7 +6,7 @@ from harness.boards import Board
 from harness.emulators.renode import Renode
 from harness.errors import EmulatorError, SetupError
 from harness.judge import Judge
-from harness.process import group_alive
+from harness.process import session_alive
 from harness.verdict import Verdict
 from harness.watch import watch
 
@@ -24,7 +24,7 @@ def boot(tmp_path, prod_spec, kernel, timeout=10.0, **settings):
         watched = watch(emu, kernel, judge, timeout)
     finally:
         if emu.proc:
-            assert not group_alive(emu.proc.pgid), "a Renode process outlived the run"
+            assert not session_alive(emu.proc.sid), "a Renode process outlived the run"
     return judge.outcome(watched.ending), watched
 
 

@@ -6,7 +6,7 @@ The "-kernel" argument is a JSON scenario instead of an ELF:
   {"log": "path or inline text", "chunk": 64, "delay": 0.0,
    "then": "hang" | "exit" | "close" | "babble" | "die",
    "rc": 0, "ignore_quit": false, "ignore_sigterm": false, "child": false,
-   "bind_fail": false}
+   "bind_fail": false, "bad_args": false}
 Nothing is sent before QMP `cont`, as with `-S`.
 """
 import json
@@ -26,6 +26,9 @@ def arg(flag):
 
 def main():
     scenario = json.load(open(arg("-kernel")))
+    if scenario.get("bad_args"):
+        print("qemu-system-arm: -machine mps2-an999: unsupported machine type", file=sys.stderr)
+        return 1
     if scenario.get("bind_fail"):
         print("qemu-system-arm: -chardev socket: Failed to bind socket: Address already in use",
               file=sys.stderr)

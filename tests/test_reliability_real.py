@@ -1,0 +1,62 @@
+"""Failure cases that need the real workspace, west and QEMU."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.cli import main
+from harness.verdict import EXIT_INTERRUPTED, Verdict
+
+pytestmark = pytest.mark.integration
+HARNESS = [sys.executable, "-m", "harness"]
+
+
+def alive(marker: str) -> str:
+    return subprocess.run(["pgrep", "-af", marker], capture_output=True, text=True).stdout
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_during_build_kills_the_build_and_keeps_its_log(zephyr_workspace, tmp_path, sig):
+    out = tmp_path / "out"
+    proc = subprocess.Popen(HARNESS + ["run", "--board", "mps2_an385", "--no-isolation",
+                                       "--out", str(out)], stderr=subprocess.PIPE, text=True,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    for line in proc.stderr:                       # progress lines: the build is under way
+        if "build step" in line:
+            break
+        assert time.monotonic() < deadline
+    proc.send_signal(sig)
+    assert proc.wait(timeout=15) == EXIT_INTERRUPTED
+    assert alive(str(out)) == "", "a build process outlived the harness"
+    run_dir = (out / "runs" / "prod_consumer" / "mps2_an385.qemu" / "latest").resolve()
+    result = json.loads((run_dir / "result.json").read_text())
+    assert result["verdict"] == "INTERRUPTED"
+    assert "build interrupted" in (run_dir / "build.log").read_text()
+
+
+def test_two_parallel_runs_of_the_same_app_and_board(zephyr_workspace, harness_out):
+    cmd = HARNESS + ["run", "--board", "mps2_an385", "--out", str(harness_out)]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              stdin=subprocess.DEVNULL) for _ in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    dirs = {o.split("artifacts: ")[1].split()[0] for o, _ in outs}
+    assert len(dirs) == 2, "each run must have its own run directory"
+
+
+def test_missing_toolchain_is_a_setup_error_with_the_install_command(
+        zephyr_workspace, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.delenv("ZEPHYR_TOOLCHAIN_VARIANT", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))                 # no Zephyr SDK under ~
+    rc = main(["run", "--board", "mps2_an385", "--no-isolation", "--out", str(tmp_path / "o"),
+               "--workspace", str(zephyr_workspace.topdir)])
+    out = capsys.readouterr().out
+    assert rc == Verdict.SETUP_ERROR.code
+    assert "no toolchain found for arm boards" in out and "gcc-arm-none-eabi" in out
