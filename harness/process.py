@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -143,13 +145,47 @@ def _is_zombie(pid: int) -> bool:
     return not fields or fields[0] == "Z"
 
 
+VERSION_CACHE = Path("~/.cache/zephyr-isolation-harness/tool-versions.json")
+
+
 @functools.lru_cache(maxsize=None)
 def tool_version(argv: tuple) -> str:
-    """First line of `argv --version`-style output, cached per process."""
+    """First line of `argv --version`-style output. Cached per process, and on disk
+    per (binary, size, mtime): Renode's --version alone costs a Mono start-up."""
+    key = _binary_key(argv)
+    cache = VERSION_CACHE.expanduser()
+    known = _read_json(cache)
+    if key and key in known:
+        return known[key]
     try:
         out = subprocess.run(list(argv), capture_output=True, text=True, timeout=60,
                              stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"unknown ({exc})"
     text = (out.stdout or out.stderr).strip().splitlines()
-    return text[0] if text else "unknown"
+    version = text[0] if text and out.returncode == 0 else "unknown"
+    if key and version != "unknown":
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({**_read_json(cache), key: version}))
+            os.replace(tmp, cache)
+        except OSError:
+            pass                               # a read-only HOME only costs time
+    return version
+
+
+def _binary_key(argv: tuple) -> str | None:
+    exe = shutil.which(argv[0])
+    if not exe:
+        return None
+    real = os.path.realpath(exe)
+    st = os.stat(real)
+    return f"{' '.join(argv[1:])}|{real}|{st.st_size}|{st.st_mtime_ns}"
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
