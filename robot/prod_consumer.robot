@@ -12,10 +12,14 @@ ${HARNESS_OUT}    harness-out
 *** Test Cases ***        BOARD                  EMULATOR
 mps2_an385 on QEMU        mps2_an385             qemu
 qemu_x86 on QEMU          qemu_x86               qemu
+mps2_an385 on Renode      mps2_an385             renode
+stm32f4_disco on Renode   stm32f4_disco          renode
+nrf52840dk on Renode      nrf52840dk_nrf52840    renode
 
 *** Keywords ***
 Prod Consumer Should Succeed
     [Arguments]    ${board}    ${emulator}
+    Require Emulator    ${emulator}    ${board}
     Start Emulation    ${board}    ${emulator}
     Create Terminal Tester    timeout=30
     Register Failing Uart String    ZEPHYR FATAL ERROR

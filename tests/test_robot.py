@@ -17,7 +17,8 @@ def test_libdoc_documents_every_keyword(tmp_path):
     names = {k["name"] for k in json.loads(out.read_text())["keywords"]}
     assert {"Start Emulation", "Wait For Line On Uart", "Should Not Be On Uart",
             "Register Failing Uart String", "Wait For Expected Sequence",
-            "Isolation Should Be Enforced", "Stop Emulation", "Build Firmware"} <= names
+            "Isolation Should Be Enforced", "Stop Emulation", "Build Firmware",
+            "Require Emulator"} <= names
     assert all(k["doc"] for k in json.loads(out.read_text())["keywords"])
 
 
@@ -28,6 +29,6 @@ def test_suites_pass_on_qemu_and_leave_nothing_running(zephyr_workspace, harness
     proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stdout[-3000:]
     suite = ET.parse(tmp_path / "xunit.xml").getroot()
-    assert int(suite.get("tests")) >= 6 and suite.get("failures") == "0"
+    assert int(suite.get("tests")) >= 12 and suite.get("failures") == "0"
     left = subprocess.run(["pgrep", "-f", str(harness_out)], capture_output=True, text=True)
     assert left.stdout == "", f"emulators left running: {left.stdout}"

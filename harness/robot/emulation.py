@@ -52,6 +52,16 @@ class Emulation:
         """Set the default timeout (host seconds) of the UART keywords."""
         self._default_timeout = float(timeout)
 
+    @keyword
+    def require_emulator(self, emulator: str, board: str = "mps2_an385") -> None:
+        """Skip the test (with the reason and how to fix it) when `emulator` is not installed."""
+        from robot.libraries.BuiltIn import BuiltIn
+        try:
+            emu = self.session.emulator(boards.load(board), emulator, self.session.out_dir)
+            emu.binary()
+        except HarnessError as exc:
+            BuiltIn().skip(f"{emulator} not available: {exc}")
+
     # -- UART ---------------------------------------------------------------
     @keyword
     def wait_for_line_on_uart(self, text: str, timeout: float | None = None,
