@@ -29,6 +29,14 @@ log = logging.getLogger(__name__)
 DEFAULT_EMULATOR = "qemu"
 
 
+def _back_with(result: RunResult, cert: dict) -> None:
+    result.certificate = {k: cert.get(k) for k in (
+        "status", "summary", "cached", "run_dir", "elf_sha256", "emulator")}
+    if result.verdict is Verdict.PASS and cert.get("status") != "CERTIFIED":
+        result.outcome = Outcome(Verdict.UNTRUSTED, "PASS on the UART, but isolation is not "
+                                 f"proven: {cert.get('summary')}", result.outcome.evidence)
+
+
 def validate(board_names, emulator_names) -> list[tuple]:
     """(Board, emulator name) pairs; bad names fail here, before anything runs."""
     for emu in emulator_names or []:
@@ -117,18 +125,12 @@ class Session:
                 if exc.verdict is None:
                     raise
                 cert = {"status": "INVALID", "summary": f"probe could not run: {exc}"}
-        result = self.run_one(app, board, emu, lambda: Judge(spec))
-        if cert is not None:
-            result.certificate = {k: cert.get(k) for k in (
-                "status", "summary", "cached", "run_dir", "elf_sha256", "emulator")}
-            if result.verdict is Verdict.PASS and cert.get("status") != "CERTIFIED":
-                result.outcome = Outcome(Verdict.UNTRUSTED, "PASS on the UART, but isolation is "
-                                         f"not proven: {cert.get('summary')}",
-                                         result.outcome.evidence)
-            report.write_run(result)
-        return result
+        return self.run_one(app, board, emu, lambda: Judge(spec), cert)
 
-    def run_one(self, app, board, emu: str, make_judge) -> RunResult:
+    def run_one(self, app, board, emu: str, make_judge, certificate: dict | None = None
+                ) -> RunResult:
+        """Build, boot and judge once; reports are written whatever happens. With a
+        `certificate`, a PASS on a board whose isolation is not proven is UNTRUSTED."""
         run_dir = self.new_run_dir(app.name, board.name, emu)
         result = RunResult(app.name, board.name, emu, Outcome(Verdict.SETUP_ERROR, ""), run_dir)
         t0 = time.monotonic()
@@ -151,6 +153,8 @@ class Session:
                 raise
         finally:
             result.timings["total_s"] = round(time.monotonic() - t0, 3)
+            if certificate is not None:
+                _back_with(result, certificate)
             report.write_run(result)
             result.artifacts.update(result_json=str(run_dir / "result.json"),
                                     junit=str(run_dir / "junit.xml"))

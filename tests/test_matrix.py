@@ -91,3 +91,20 @@ def test_matrix_file_is_validated(tmp_path):
     from harness.errors import UsageError
     with pytest.raises(UsageError, match="only apps:, boards: and emulators:"):
         matrix.load_file(str(bad))
+
+
+@pytest.mark.parametrize("status", ["UNTRUSTED", "INVALID"])
+def test_a_pass_on_an_uncertified_board_is_never_pass(fake_session, status):
+    from harness import apps, boards, expect
+    session, firmware = fake_session
+    firmware("prod_consumer", "mps2_an385", log=PASS_LOG)
+    app = apps.load("prod_consumer")
+    spec = expect.load(app.expect)
+    from harness.judge import Judge
+    result = session.run_one(app, boards.load("mps2_an385"), "qemu", lambda: Judge(spec),
+                             {"status": status, "summary": "other_write succeeded"})
+    assert result.verdict is Verdict.UNTRUSTED
+    assert "isolation is not proven: other_write succeeded" in result.outcome.reason
+    saved = json.loads((result.run_dir / "result.json").read_text())
+    assert saved["verdict"] == "UNTRUSTED" and saved["isolation"]["status"] == status
+    assert "UNTRUSTED" in (result.run_dir / "junit.xml").read_text()
