@@ -9,6 +9,7 @@ from pathlib import Path
 
 from harness.errors import HarnessError
 from harness.judge import Ending, Judge, crash_reason
+from harness.watch import follow
 from harness.triage import FaultDump
 from harness.uart import Line
 from harness.verdict import Outcome
@@ -55,19 +56,9 @@ class Device:
         judge = Judge(spec)
         for line in self.history:
             judge.feed(line.lineno, line.text, line.t)
-        self._cursor = len(self.history)
-        deadline = time.monotonic() + timeout
-        ending = Ending("timeout", detail=f"{timeout:g} s of host time")
-        while not judge.should_stop(time.monotonic() - self.stream.t0):
-            if self.emulator.poll() is not None:
-                ending = Ending("exited", self.emulator.poll())
-                break
-            if time.monotonic() >= deadline:
-                break
-            for line in self._read(min(0.05, max(deadline - time.monotonic(), 0))):
-                judge.feed(line.lineno, line.text, line.t)
-        else:
-            ending = Ending("stopped")
+        ending = Ending("stopped")
+        if not judge.should_stop(time.monotonic() - self.stream.t0):
+            ending = follow(self.emulator, self.stream, judge, timeout, self.history.append)
         self._cursor = len(self.history)
         return judge.outcome(ending)
 

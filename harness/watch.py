@@ -40,8 +40,7 @@ def watch(emulator, elf: Path, judge: Judge, timeout_s: float, on_line=None,
     try:
         stream = emulator.start(elf)
         t_running = time.monotonic()
-        ending = _loop(emulator, stream, judge, t_running + timeout_s, timeout_s, on_line,
-                       cancel or threading.Event())
+        ending = follow(emulator, stream, judge, timeout_s, on_line, cancel)
         t_end = time.monotonic()
         vtime = emulator.virtual_time()
     finally:
@@ -53,8 +52,12 @@ def watch(emulator, elf: Path, judge: Judge, timeout_s: float, on_line=None,
     return Watched(ending, timings, teardown, stream.nbytes, vtime)
 
 
-def _loop(emulator, stream: UartStream, judge: Judge, deadline: float, budget: float,
-          on_line, cancel: threading.Event) -> Ending:
+def follow(emulator, stream: UartStream, judge: Judge, budget: float, on_line=None,
+           cancel: threading.Event | None = None) -> Ending:
+    """Feed the running emulator's UART lines to `judge` until it stops the run, the
+    emulator exits or closes the UART, virtual time stalls, or `budget` host seconds pass."""
+    deadline = time.monotonic() + budget
+    cancel = cancel or threading.Event()
     stall = _StallDetector(emulator)
 
     def take(lines) -> None:
