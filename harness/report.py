@@ -64,6 +64,13 @@ def write_junit(results: list[RunResult], path: Path, suite: str = "harness") ->
     for r in results:
         case = ET.SubElement(ts, "testcase", classname=f"{r.app}", name=f"{r.board}.{r.emulator}",
                              time=f"{r.timings.get('run_s', 0):.3f}")
+        props = ET.SubElement(case, "properties")
+        for name, value in (("verdict", r.verdict.label),
+                            ("isolation", (r.certificate or {}).get("status", "not checked")),
+                            ("isolation_summary", (r.certificate or {}).get("summary", "")),
+                            ("elf_sha256", r.provenance.get("elf_sha256", "")),
+                            ("emulator_version", r.provenance.get("emulator", ""))):
+            ET.SubElement(props, "property", name=name, value=str(value or ""))
         if r.verdict is not Verdict.PASS:
             tag = "error" if _is_error(r) else "failure"
             body = "\n".join(r.outcome.evidence.get("last_lines", []))

@@ -19,11 +19,12 @@ from harness.errors import SetupError
 from harness.paths import FIRMWARE_DIR
 
 
-def setup(topdir: Path, mirror: Path | None, say=print, requirements: bool = True) -> None:
+def setup(topdir: Path, mirror: Path | None, say=print, requirements: bool = True,
+          manifest_source: Path = FIRMWARE_DIR) -> None:
     topdir.mkdir(parents=True, exist_ok=True)
     manifest_dir = topdir / "manifest"
     manifest_dir.mkdir(exist_ok=True)
-    install_manifest(manifest_dir)
+    install_manifest(manifest_dir, manifest_source)
     if mirror:
         for name, revision, path, url in _projects(topdir):
             dest = topdir / path
@@ -46,11 +47,11 @@ def setup(topdir: Path, mirror: Path | None, say=print, requirements: bool = Tru
     (Path.home() / ".cache").mkdir(exist_ok=True)   # else Zephyr caches into the tree
 
 
-def install_manifest(manifest_dir: Path) -> None:
+def install_manifest(manifest_dir: Path, source: Path = FIRMWARE_DIR) -> None:
     """Our manifest and the `west harness` extension, into the workspace."""
     for name in ("west.yml", "west-commands.yml", "scripts/west_harness.py"):
         (manifest_dir / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(FIRMWARE_DIR / name, manifest_dir / name)
+        shutil.copy(source / name, manifest_dir / name)
 
 
 def _projects(topdir: Path):

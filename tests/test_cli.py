@@ -89,3 +89,24 @@ def test_unwritable_output_directory(capsys, tmp_path, monkeypatch):
 def test_exit_codes_are_distinct():
     codes = [v.code for v in Verdict]
     assert len(set(codes)) == len(codes) and EXIT_USAGE not in codes
+
+
+def test_check_log_passes_the_seed_sample_output(capsys, tmp_path):
+    from conftest import seed_sample_output
+    log = tmp_path / "seed.log"
+    log.write_text("\n".join(seed_sample_output()) + "\n")
+    rc, out, _ = run(capsys, "check-log", str(log))
+    assert rc == 0 and out.startswith("PASS")
+
+
+def test_prove_log_with_an_unfaulted_access_is_untrusted(capsys, tmp_path):
+    from harness.paths import APPS_DIR
+    text = (APPS_DIR / "isolation_probe" / "logs" / "qemu_x86.qemu.log").read_text()
+    text = text.replace("PROBE:FATAL name=other_write reason=0",
+                        "PROBE:SURVIVED name=other_write value=0x0").replace(
+        "PROBE:RESULT name=other_write faulted=1", "PROBE:RESULT name=other_write faulted=0")
+    log = tmp_path / "probe.log"
+    log.write_text(text)
+    rc, out, _ = run(capsys, "prove", "--board", "qemu_x86", "--log", str(log))
+    assert rc == Verdict.UNTRUSTED.code
+    assert out.startswith("UNTRUSTED") and "other_write: write of 0x0010d000 succeeded" in out

@@ -49,6 +49,7 @@ def test_prod_consumer_passes_on_both_qemu_boards_with_full_artifacts(default_ru
         assert result["isolation"]["status"] == "CERTIFIED"
         junit = (run_dir / "junit.xml").read_text()
         assert 'name="' + board + '.qemu"' in junit and "<failure" not in junit
+        assert '<property name="isolation" value="CERTIFIED"' in junit
 
 
 @pytest.mark.parametrize("board", BOARDS)

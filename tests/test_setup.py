@@ -1,0 +1,74 @@
+"""`harness setup --mirror`: a workspace from local git mirrors, no network."""
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from harness import setup as setup_mod
+from harness.errors import SetupError
+from harness.paths import FIRMWARE_DIR
+
+
+def git(cwd, *args) -> str:
+    return subprocess.run(["git", "-C", str(cwd), "-c", "user.name=t", "-c", "user.email=t@t",
+                           *args], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def repo(path, files: dict) -> str:
+    path.mkdir(parents=True)
+    git(path, "init", "-q")
+    for name, text in files.items():
+        (path / name).parent.mkdir(parents=True, exist_ok=True)
+        (path / name).write_text(text)
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "-m", "init")
+    return git(path, "rev-parse", "HEAD")
+
+
+@pytest.fixture
+def mirror(tmp_path):
+    """A mirror directory: acme+cmsis/repo (owner+name layout) and zephyr/ (plain)."""
+    m = tmp_path / "mirror"
+    cmsis = repo(m / "acme+cmsis" / "repo", {"README": "cmsis\n"})
+    zephyr = repo(m / "zephyr", {
+        "VERSION": "VERSION_MAJOR = 3\nVERSION_MINOR = 0\nPATCHLEVEL = 99\n",
+        "samples/hello/README": "x\n", "cmake/x.cmake": "\n",
+        "west.yml": "manifest:\n  projects:\n"
+                    f"    - name: cmsis\n      url: https://example.invalid/cmsis\n"
+                    f"      revision: {cmsis}\n      path: modules/hal/cmsis\n"
+                    "    - name: hal_unused\n      url: https://example.invalid/u\n"
+                    "      revision: 0123456789012345678901234567890123456789\n"})
+    manifest = tmp_path / "manifest-src"
+    shutil.copytree(FIRMWARE_DIR / "scripts", manifest / "scripts")
+    shutil.copy(FIRMWARE_DIR / "west-commands.yml", manifest / "west-commands.yml")
+    (manifest / "west.yml").write_text(
+        (FIRMWARE_DIR / "west.yml").read_text()
+        .replace("48877f8bdcd92f7e14a72ab4c830989f15f1e884", zephyr)
+        .replace("[cmsis, hal_stm32, hal_nordic]", "[cmsis]"))
+    return m, manifest, zephyr, cmsis
+
+
+def test_workspace_from_mirrors_without_network(tmp_path, mirror):
+    m, manifest, zephyr, cmsis = mirror
+    said = []
+    top = tmp_path / "ws"
+    setup_mod.setup(top, m, said.append, requirements=False, manifest_source=manifest)
+    assert git(top / "zephyr", "rev-parse", "HEAD") == zephyr
+    assert git(top / "modules/hal/cmsis", "rev-parse", "HEAD") == cmsis
+    assert git(top / "zephyr", "remote", "get-url", "origin") == \
+        "https://github.com/zephyrproject-rtos/zephyr"
+    listing = subprocess.run([sys.executable, "-m", "west", "list", "-f", "{name} {path}"],
+                             cwd=top, capture_output=True, text=True, check=True).stdout
+    assert "cmsis modules/hal/cmsis" in listing and "hal_unused" not in listing
+    assert (top / "manifest" / "west-commands.yml").is_file()
+    setup_mod.setup(top, m, said.append, requirements=False, manifest_source=manifest)
+    assert any("already at" in s for s in said)                 # idempotent
+
+
+def test_a_mirror_without_the_commit_says_where_to_put_it(tmp_path, mirror):
+    m, manifest, *_ = mirror
+    shutil.rmtree(m / "acme+cmsis")
+    with pytest.raises(SetupError, match="no repository for 'cmsis'"):
+        setup_mod.setup(tmp_path / "ws", m, lambda s: None, requirements=False,
+                        manifest_source=manifest)
