@@ -73,3 +73,9 @@ def test_renode_ignoring_quit_is_still_stopped(tmp_path, prod_spec, scenario):
 def test_missing_renode_says_how_to_get_it(tmp_path, prod_spec, scenario):
     with pytest.raises(SetupError, match="github.com/renode/renode"):
         boot(tmp_path, prod_spec, scenario(), binary="renode-not-installed")
+
+
+def test_a_taken_terminal_port_is_retried_then_reported(tmp_path, prod_spec, scenario):
+    with pytest.raises(EmulatorError, match="Address already in use"):
+        boot(tmp_path, prod_spec, scenario(log=PASS_LOG, port_taken=True))
+    assert len(list(tmp_path.glob("renode-monitor.txt"))) == 1

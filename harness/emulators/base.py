@@ -57,14 +57,16 @@ class Emulator(abc.ABC):
         if not elf.is_file():
             raise EmulatorError(f"no firmware image at {elf}", "build it first (harness run does)")
         for attempt in range(1, START_ATTEMPTS + 1):
-            port = self.launch(elf)
             try:
+                port = self.launch(elf)
                 conn = uart.connect(port, time.monotonic() + CONNECT_TIMEOUT_S,
                                     alive=lambda: self.proc.poll() is None)
-            except serial.SerialException as exc:
+            except (serial.SerialException, EmulatorError) as exc:
                 self.stop()
-                if attempt < START_ATTEMPTS and "in use" in self.output_tail():
-                    continue
+                if attempt < START_ATTEMPTS and "in use" in f"{exc} {self.output_tail()}":
+                    continue                          # another process took a port: new ports
+                if isinstance(exc, EmulatorError):
+                    raise
                 raise EmulatorError(f"{self.name} did not open its UART socket on port {port}: {exc}",
                                     f"emulator output: {self.output_tail() or '(none)'}; "
                                     f"full log: {self.proc.log_path}") from None
@@ -84,6 +86,7 @@ class Emulator(abc.ABC):
 
     def spawn(self, argv: list[str], env: dict | None = None,
               keep_stdin_open: bool = False) -> OwnedProcess:
+        self.teardown = {}                            # a new process: not stopped yet
         try:
             self.proc = OwnedProcess(argv, self.run_dir / f"{self.name}.log", env=env,
                                      cwd=self.run_dir, keep_stdin_open=keep_stdin_open)

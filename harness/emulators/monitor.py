@@ -11,9 +11,11 @@ from harness.errors import EmulatorError
 IAC, DONT, DO, WONT, WILL, SB, SE = 255, 254, 253, 252, 251, 250, 240
 PROMPT = re.compile(r"\(([\w\-. ]+)\) ?$")
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-# How Renode's monitor reports a failed command (checked on Renode 1.14).
+# How Renode's monitor reports a failed command (seen on Renode 1.14): mostly
+# "There was an error executing command '...'" then the message; some alone.
 ERRORS = re.compile(r"(?im)^(?:.*\berror\b.*|could not .*|there is no .*|no such .*|"
-                    r"failed .*|.*exception.*|.*not found.*|invalid .*)$")
+                    r"failed .*|.*exception.*|.*not found.*|invalid .*|file does not exist.*|"
+                    r"parameters did not match.*|.*already in use.*)$")
 
 
 class Monitor:

@@ -5,7 +5,7 @@ server socket terminal that streams a scenario once `start` is given.
 
 `sysbus LoadELF @FILE` takes a JSON scenario instead of an ELF:
   {"log": "...", "then": "hang" | "exit" | "freeze", "bad_command": "connector",
-   "ignore_quit": false}
+   "ignore_quit": false, "port_taken": false}
 "freeze" stops virtual time (ElapsedVirtualTime no longer advances).
 """
 import json
@@ -25,7 +25,8 @@ def main():
     conn, _ = server.accept()
     conn.sendall(bytes([IAC, WILL, 1, IAC, WILL, 3, IAC, DO, 34]))     # echo, SGA, linemode
     conn.sendall(b"Renode, version 1.14.0.0 (fake)\n\r\n\r(monitor) ")
-    state = {"prompt": "monitor", "scenario": {}, "uart": None, "vtime": 0.0, "running": False}
+    state = {"prompt": "monitor", "scenario": {}, "uart": None, "vtime": 0.0,
+             "started": threading.Event()}
     buf = b""
     while True:
         data = conn.recv(4096)
@@ -39,6 +40,8 @@ def main():
             if reply is None:
                 return 0
             conn.sendall(f"{command}\n\r{reply}(\x1b[0m{state['prompt']}) ".encode())
+            if command == "start":
+                state["started"].set()          # the CPU runs once `start` has answered
 
 
 def handle(command: str, state: dict):
@@ -58,6 +61,9 @@ def handle(command: str, state: dict):
         return ""
     if command.startswith("emulation CreateServerSocketTerminal"):
         port = int(command.split()[2])
+        if scenario.get("port_taken"):
+            return ("There was an error executing command '" + command + "'\n\r"
+                    "Address already in use\n\r")
         srv = socket.create_server(("127.0.0.1", port))
         threading.Thread(target=accept_uart, args=(srv, state), daemon=True).start()
         return ""
@@ -79,6 +85,7 @@ def accept_uart(server, state):
 
 def play(state):
     scenario = state["scenario"]
+    state["started"].wait()
     while state["uart"] is None:
         time.sleep(0.01)
     for ch in scenario.get("log", "").encode():
