@@ -5,7 +5,7 @@ target: a warm Renode run within 2x the same ELF's run on QEMU).
 For each board and emulator, warm (build and certificate done), prints the
 median over --repeat runs of: wall time of `harness run`, emulator start-up
 (launch to CPU running, UART attached), run (CPU running to verdict), and the
-guest's virtual time at the end (Renode).
+guest's virtual time when SUCCESS completed the sequence (Renode reports it).
 Usage: .venv/bin/python bench/renode_vs_qemu.py [--repeat N] [--out DIR]
 """
 import argparse
@@ -41,7 +41,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--out", default=str(ROOT / "harness-out"))
     args = ap.parse_args()
-    print(f"{'board':<20} {'emulator':<8} {'wall':>7} {'start':>7} {'run':>7} {'guest':>7}"
+    print(f"{'board':<20} {'emulator':<8} {'wall':>7} {'start':>7} {'run':>7} {'guest@SUCCESS':>14}"
           f"   (seconds, median of {args.repeat}, warm)")
     walls = {}
     for board, emu in PAIRS:
@@ -50,7 +50,7 @@ def main() -> None:
         med = {k: statistics.median(r[k] for r in runs) if runs[0][k] is not None else None
                for k in runs[0]}
         walls[(board, emu)] = med["wall"]
-        guest = f"{med['vtime']:7.2f}" if med["vtime"] is not None else "      -"
+        guest = f"{med['vtime']:14.3f}" if med["vtime"] is not None else f"{'-':>14}"
         print(f"{board:<20} {emu:<8} {med['wall']:7.2f} {med['start']:7.2f} {med['run']:7.2f} "
               f"{guest}")
     ratio = walls[("mps2_an385", "renode")] / walls[("mps2_an385", "qemu")]

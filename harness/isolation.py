@@ -88,6 +88,10 @@ class ProbeJudge:
         elif self.cases:
             self._update(self.cases[-1], tag, f)
 
+    @property
+    def completed(self) -> bool:
+        return self.ended
+
     def should_stop(self, now: float) -> bool:
         return self.ended
 

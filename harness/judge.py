@@ -53,6 +53,11 @@ class Judge:
         if self.matcher.feed(text, lineno, t) is None and self.matcher.done and self._done_at is None:
             self._done_at = t
 
+    @property
+    def completed(self) -> bool:
+        """The expected sequence is complete (the run may still watch for late faults)."""
+        return self.matcher.done
+
     def should_stop(self, now: float) -> bool:
         if self.dump.started:
             return self.dump.complete or now - self._fatal_at >= DUMP_GRACE_S

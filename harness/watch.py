@@ -28,7 +28,7 @@ class Watched:
     timings: dict = field(default_factory=dict)
     teardown: dict = field(default_factory=dict)
     uart_bytes: int = 0
-    virtual_time_s: float | None = None
+    virtual_time_s: float | None = None     # guest seconds at completion (else at the end)
 
 
 def watch(emulator, elf: Path, judge: Judge, timeout_s: float, on_line=None,
@@ -40,9 +40,10 @@ def watch(emulator, elf: Path, judge: Judge, timeout_s: float, on_line=None,
     try:
         stream = emulator.start(elf)
         t_running = time.monotonic()
-        ending = follow(emulator, stream, judge, timeout_s, on_line, cancel)
+        marks: dict = {}
+        ending = follow(emulator, stream, judge, timeout_s, on_line, cancel, marks)
         t_end = time.monotonic()
-        vtime = emulator.virtual_time()
+        vtime = marks.get("completed_vtime") or emulator.virtual_time()
     finally:
         if stream:
             stream.close()
@@ -53,9 +54,11 @@ def watch(emulator, elf: Path, judge: Judge, timeout_s: float, on_line=None,
 
 
 def follow(emulator, stream: UartStream, judge: Judge, budget: float, on_line=None,
-           cancel: threading.Event | None = None) -> Ending:
+           cancel: threading.Event | None = None, marks: dict | None = None) -> Ending:
     """Feed the running emulator's UART lines to `judge` until it stops the run, the
-    emulator exits or closes the UART, virtual time stalls, or `budget` host seconds pass."""
+    emulator exits or closes the UART, virtual time stalls, or `budget` host seconds pass.
+    `marks["completed_vtime"]`: the guest time when the sequence completed, if reported."""
+    marks = {} if marks is None else marks
     deadline = time.monotonic() + budget
     cancel = cancel or threading.Event()
     stall = _StallDetector(emulator)
@@ -72,6 +75,8 @@ def follow(emulator, stream: UartStream, judge: Judge, budget: float, on_line=No
         now = time.monotonic()
         take(stream.read_lines(min(POLL_S, max(deadline - now, 0))))
         now = time.monotonic()
+        if judge.completed and "completed_vtime" not in marks:
+            marks["completed_vtime"] = emulator.virtual_time()
         if judge.should_stop(now - stream.t0):
             return Ending("stopped")
         rc = emulator.poll() if not stream.closed else _exit_code_within(emulator, EXIT_DRAIN_S)
