@@ -50,7 +50,8 @@ def parser() -> argparse.ArgumentParser:
     mx.add_argument("--app", action="append", help="app(s) (default: prod_consumer)")
     mx.add_argument("--board", action="append", help="board(s) (default: each app's boards)")
     mx.add_argument("--emulator", help="emulator(s), comma-separated (default: qemu)")
-    mx.add_argument("--matrix", help="YAML file with apps:, boards:, emulators: lists")
+    mx.add_argument("--matrix", help="YAML file with apps:, boards:, emulators: lists "
+                    "(a cross product) and/or runs: ['APP BOARD EMULATOR', ...]")
     mx.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
                     help="parallel runs (default: the number of CPUs, %(default)s here)")
     mx.add_argument("--fail-fast", action="store_true", help="cancel queued runs after a non-PASS")
@@ -119,12 +120,10 @@ def cmd_run(args, environ) -> int:
 
 def cmd_matrix(args, environ) -> int:
     if args.matrix:
-        app_names, board_names, emulator_names = matrix.load_file(args.matrix)
+        entries = matrix.load_file(args.matrix)
     else:
-        app_names = _split(args.app) or [apps.DEFAULT_APP]
-        board_names = _split(args.board)
-        emulator_names = _split([args.emulator]) if args.emulator else None
-    entries = matrix.entries(app_names, board_names, emulator_names)
+        entries = matrix.entries(_split(args.app) or [apps.DEFAULT_APP], _split(args.board),
+                                 _split([args.emulator]) if args.emulator else None)
     if args.jobs < 1:
         raise UsageError("-j needs a positive number of parallel runs")
     session = _session(args, environ)

@@ -57,15 +57,26 @@ def entries(app_names, board_names, emulator_names) -> list[Entry]:
     return out
 
 
-def load_file(path: str) -> tuple[list, list, list]:
-    """A matrix file: {apps: [...], boards: [...], emulators: [...]}."""
+def load_file(path: str) -> list[Entry]:
+    """A matrix file: the cross product {apps: [...], boards: [...], emulators: [...]},
+    and/or explicit runs: ["app board emulator", ...]."""
     try:
         data = yaml.safe_load(Path(path).read_text()) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise UsageError(f"cannot read matrix file {path}: {exc}") from None
-    if not isinstance(data, dict) or set(data) - {"apps", "boards", "emulators"}:
-        raise UsageError(f"{path}: a matrix file has only apps:, boards: and emulators: lists")
-    return data.get("apps") or [apps.DEFAULT_APP], data.get("boards") or [], data.get("emulators")
+    if not isinstance(data, dict) or set(data) - {"apps", "boards", "emulators", "runs"}:
+        raise UsageError(f"{path}: a matrix file has only apps:, boards:, emulators: and "
+                         "runs: lists")
+    out = []
+    if set(data) - {"runs"} or not data.get("runs"):
+        out = entries(data.get("apps") or [apps.DEFAULT_APP], data.get("boards") or [],
+                      data.get("emulators"))
+    for run in data.get("runs") or []:
+        parts = str(run).split()
+        if len(parts) != 3:
+            raise UsageError(f"{path}: run {run!r} must read 'APP BOARD EMULATOR'")
+        out += [e for e in entries([parts[0]], [parts[1]], [parts[2]]) if e not in out]
+    return out
 
 
 def run(session, matrix: list[Entry], jobs: int, progress, fail_fast: bool = False,

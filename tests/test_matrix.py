@@ -86,11 +86,25 @@ def test_fail_fast_cancels_queued_runs(fake_session):
 
 
 def test_matrix_file_is_validated(tmp_path):
+    from harness.errors import UsageError
     bad = tmp_path / "m.yaml"
     bad.write_text("apps: [prod_consumer]\nboardz: [x]\n")
-    from harness.errors import UsageError
-    with pytest.raises(UsageError, match="only apps:, boards: and emulators:"):
+    with pytest.raises(UsageError, match="only apps:, boards:, emulators: and runs:"):
         matrix.load_file(str(bad))
+    bad.write_text("runs: [prod_consumer mps2_an385]\n")
+    with pytest.raises(UsageError, match="must read 'APP BOARD EMULATOR'"):
+        matrix.load_file(str(bad))
+
+
+def test_matrix_file_cross_product_and_explicit_runs(tmp_path):
+    f = tmp_path / "m.yaml"
+    f.write_text("runs:\n  - prod_consumer mps2_an385 renode\n  - fault_demo qemu_x86 qemu\n")
+    assert [e.name for e in matrix.load_file(str(f))] == [
+        "prod_consumer.mps2_an385.renode", "fault_demo.qemu_x86.qemu"]
+    f.write_text("apps: [prod_consumer]\nruns: [prod_consumer nrf52840dk_nrf52840 renode]\n")
+    assert [e.name for e in matrix.load_file(str(f))] == [
+        "prod_consumer.mps2_an385.qemu", "prod_consumer.qemu_x86.qemu",
+        "prod_consumer.nrf52840dk_nrf52840.renode"]
 
 
 @pytest.mark.parametrize("status", ["UNTRUSTED", "INVALID"])
