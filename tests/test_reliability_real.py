@@ -1,11 +1,9 @@
 """Failure cases that need the real workspace, west and QEMU."""
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
