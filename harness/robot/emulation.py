@@ -101,8 +101,11 @@ class Emulation:
     def run_firmware(self, app: str = apps.DEFAULT_APP, board: str = "mps2_an385",
                      emulator: str = "qemu", isolation: bool = True) -> str:
         """A complete harness run (build, boot, judge, reports); returns the verdict name."""
-        self.session.isolation = isolation
-        result = self._call(lambda: self.session.run(apps.load(app), [board], [emulator]))[0]
+        previous, self.session.isolation = self.session.isolation, isolation
+        try:
+            result = self._call(lambda: self.session.run(apps.load(app), [board], [emulator]))[0]
+        finally:
+            self.session.isolation = previous
         logger.info(f"{result.verdict}: {result.outcome.reason}\nartifacts: {result.run_dir}")
         return result.verdict.label
 
