@@ -79,3 +79,27 @@ def test_a_taken_terminal_port_is_retried_then_reported(tmp_path, prod_spec, sce
     with pytest.raises(EmulatorError, match="Address already in use"):
         boot(tmp_path, prod_spec, scenario(log=PASS_LOG, port_taken=True))
     assert len(list(tmp_path.glob("renode-monitor.txt"))) == 1
+
+
+def test_a_doubled_prompt_does_not_shift_the_monitor_replies():
+    """Renode sometimes prints its prompt twice; each reply must still be its own."""
+    import socket
+    import threading
+    import time
+
+    from harness.emulators.monitor import Monitor
+
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def renode():
+        conn, _ = server.accept()
+        conn.sendall(b"\xff\xfd\x00Renode\n\r(monitor) ")
+        for n, line in enumerate(conn.makefile("rb")):
+            cmd = bytes(b for b in line if b < 128).decode().strip()   # minus telnet replies
+            conn.sendall(f"{cmd}\n\rreply {n}\r\n(m) ".encode())
+            conn.sendall(b"(m) ")                  # the doubled prompt
+    threading.Thread(target=renode, daemon=True).start()
+    mon = Monitor(port, time.monotonic() + 5)
+    assert [mon.execute("machine ElapsedVirtualTime") for _ in range(3)] == \
+        ["reply 0", "reply 1", "reply 2"]

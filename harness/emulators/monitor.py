@@ -9,7 +9,7 @@ import time
 from harness.errors import EmulatorError
 
 IAC, DONT, DO, WONT, WILL, SB, SE = 255, 254, 253, 252, 251, 250, 240
-PROMPT = re.compile(r"\(([\w\-. ]+)\) ?$")
+PROMPT_AT = re.compile(r"(?m)^\(([\w\-. ]+)\) ?")    # "(monitor) ", "(machine-0) "
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # How Renode's monitor reports a failed command (seen on Renode 1.14): mostly
 # "There was an error executing command '...'" then the message; some alone.
@@ -36,8 +36,7 @@ class Monitor:
         """Run a monitor command; return its output. Raises EmulatorError when
         Renode reports an error and `check` is set."""
         self.send(command)
-        out = self.read_prompt(time.monotonic() + timeout)
-        out = "\n".join(line for line in out.splitlines() if line.strip() != command.strip())
+        out = self.read_prompt(time.monotonic() + timeout, echo=command.strip())
         if check and ERRORS.search(out):
             raise EmulatorError(f"Renode rejected `{command}`: {out.strip()}")
         return out.strip()
@@ -46,29 +45,37 @@ class Monitor:
         self.transcript.append(f">>> {command}")
         self.sock.sendall(command.encode() + b"\n")
 
-    def read_prompt(self, deadline: float) -> str:
+    def read_prompt(self, deadline: float, echo: str | None = None) -> str:
+        """Output up to the next prompt; with `echo`, only a prompt that follows the
+        command's echo counts, so a stray or doubled prompt cannot shift the replies."""
         while True:
             text = self._buf.replace("\r", "")
-            lines = text.split("\n")
-            if PROMPT.search(lines[-1].strip() + " ") and lines[-1].strip():
-                self._buf = ""
-                out = "\n".join(lines[:-1])
+            start = 0
+            if echo is not None:
+                at = text.find(echo)
+                start = text.find("\n", at) + 1 if at >= 0 else -1
+            m = PROMPT_AT.search(text, start) if start >= 0 else None
+            if m:
+                out, self._buf = text[start:m.start()], text[m.end():]
                 self.transcript.append(out)
                 return out
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise EmulatorError(f"Renode's monitor gave no prompt in time; last output: "
-                                    f"{text[-300:]!r}")
-            self.sock.settimeout(min(left, 1.0))
-            try:
-                data = self.sock.recv(4096)
-            except socket.timeout:
-                continue
-            except OSError as exc:
-                raise EmulatorError(f"Renode's monitor connection failed: {exc}") from None
-            if not data:
-                raise EmulatorError("Renode closed its monitor connection")
-            self._buf += ANSI.sub("", self._negotiate(data).decode("utf-8", "replace"))
+            self._receive(deadline, text)
+
+    def _receive(self, deadline: float, text: str) -> None:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise EmulatorError(f"Renode's monitor gave no prompt in time; last output: "
+                                f"{text[-300:]!r}")
+        self.sock.settimeout(min(left, 1.0))
+        try:
+            data = self.sock.recv(4096)
+        except socket.timeout:
+            return
+        except OSError as exc:
+            raise EmulatorError(f"Renode's monitor connection failed: {exc}") from None
+        if not data:
+            raise EmulatorError("Renode closed its monitor connection")
+        self._buf += ANSI.sub("", self._negotiate(data).decode("utf-8", "replace"))
 
     def close(self) -> None:
         try:
