@@ -51,9 +51,10 @@ class Monitor:
         while True:
             text = self._buf.replace("\r", "")
             start = 0
-            if echo is not None:
+            if echo is not None:                       # wait for the whole echoed line
                 at = text.find(echo)
-                start = text.find("\n", at) + 1 if at >= 0 else -1
+                end_of_echo = text.find("\n", at) if at >= 0 else -1
+                start = end_of_echo + 1 if end_of_echo >= 0 else -1
             m = PROMPT_AT.search(text, start) if start >= 0 else None
             if m:
                 out, self._buf = text[start:m.start()], text[m.end():]
