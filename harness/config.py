@@ -4,6 +4,7 @@ Nothing deeper than this module reads the environment or command-line options.
 """
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from harness import workspace
@@ -30,9 +31,8 @@ def writable_dir(path: str) -> Path:
     out = Path(path).expanduser().resolve()
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".writable"
-        probe.touch()
-        probe.unlink()
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".writable-"):
+            pass                                    # unique name: parallel runs share `out`
     except OSError as exc:
         raise UsageError(f"output directory {out} is not writable: {exc.strerror}",
                          "pass --out DIR somewhere you can write") from None
