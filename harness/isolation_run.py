@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 
 from pathlib import Path
 
@@ -51,10 +52,12 @@ def _certify(session, board, emu: str, fresh: bool) -> RunResult:
     result.certificate = cert
     if result.verdict in (Verdict.PASS, Verdict.UNTRUSTED, Verdict.FAIL):   # a real judgement
         cache.parent.mkdir(parents=True, exist_ok=True)
-        cache.write_text(json.dumps({
+        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({
             "certificate": cert, "verdict": result.verdict.name, "reason": result.outcome.reason,
             "run_dir": str(result.run_dir.relative_to(session.out_dir)),
             "provenance": result.provenance}, indent=2))
+        os.replace(tmp, cache)                   # atomic: parallel runs read whole files
     return result
 
 
