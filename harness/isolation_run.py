@@ -14,8 +14,7 @@ from pathlib import Path
 
 from harness import apps, symbols
 from harness.isolation import ProbeJudge
-from harness.judge import Ending
-from harness.lines import LineSplitter
+from harness.checklog import judge_log
 from harness.report import RunResult
 from harness.verdict import Outcome, Verdict
 
@@ -71,11 +70,7 @@ def _judging_rules() -> str:
 
 def certify_log(data: bytes, board, emu: str, source: str) -> RunResult:
     """Judge a saved probe log (no ELF: unreported fault addresses stay unplaced)."""
-    judge = ProbeJudge(board.protection)
-    splitter = LineSplitter()
-    for lineno, text in enumerate(splitter.feed(data) + splitter.flush(), 1):
-        judge.feed(lineno, text, 0.0)
-    outcome = judge.outcome(Ending("eof"))
+    outcome = judge_log(ProbeJudge(board.protection), data)
     cert = {**outcome.evidence["certificate"], "run_dir": source, "emulator": emu,
             "board": board.name, "cached": False}
     return RunResult(PROBE_APP, board.name, emu, outcome, Path(source), certificate=cert)
