@@ -9,9 +9,10 @@ address it touched, and the protected values were intact afterwards.
 from __future__ import annotations
 
 import re
+from collections import deque
 from dataclasses import dataclass, field
 
-from harness.judge import Ending
+from harness.judge import TAIL, Ending
 from harness.triage import parse_dump
 from harness.verdict import Outcome, Verdict
 
@@ -64,11 +65,11 @@ class ProbeJudge:
         self.cases: list[Case] = []
         self.begun = False
         self.ended = False
-        self.tail: list = []
+        self.tail: deque = deque(maxlen=TAIL)
         self.stray: list = []       # fatal lines outside any case
 
     def feed(self, lineno: int, text: str, t: float) -> None:
-        self.tail = (self.tail + [f"{lineno}: {text}"])[-20:]
+        self.tail.append(f"{lineno}: {text}")
         m = PROBE.search(text)
         if not m:
             current = self.cases[-1] if self.cases and not self._closed(self.cases[-1]) else None
@@ -97,7 +98,7 @@ class ProbeJudge:
 
     def outcome(self, ending: Ending) -> Outcome:
         cert = self.certificate()
-        evidence = {"certificate": cert, "last_lines": self.tail, "ending": ending.__dict__}
+        evidence = {"certificate": cert, "last_lines": list(self.tail), "ending": ending.__dict__}
         if cert["status"] == CERTIFIED:
             return Outcome(Verdict.PASS, cert["summary"], evidence)
         if cert["status"] == UNTRUSTED:

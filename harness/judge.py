@@ -8,6 +8,7 @@ why the loop stopped: "stopped" (the judge asked), "timeout", "exited",
 """
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 from harness.expect import Expectation
@@ -32,14 +33,14 @@ class Judge:
         self.matcher = Matcher(spec)
         self.dump = FaultDump()
         self.forbidden: Violation | None = None
-        self.tail: list = []            # last lines, for failure reports
+        self.tail: deque = deque(maxlen=TAIL)    # last lines, for failure reports
         self.nlines = 0
         self._fatal_at: float | None = None
         self._done_at: float | None = None
 
     def feed(self, lineno: int, text: str, t: float) -> None:
         self.nlines += 1
-        self.tail = (self.tail + [(lineno, text)])[-TAIL:]
+        self.tail.append((lineno, text))
         was_fatal = self.dump.started
         self.dump.feed(text, lineno)
         if self.dump.started and not was_fatal:
