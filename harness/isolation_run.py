@@ -1,7 +1,9 @@
 """Run the isolation probe for a (board, emulator) and cache its certificate.
 
-The cache key is (board, emulator and its version, probe ELF sha256), so a
-warm run pays only for the probe's no-op build.
+The cache key is (board, emulator, its version and settings, probe ELF
+sha256, judging code), so a warm run pays only for the probe's no-op build,
+and a changed board file (emulator arguments, platform description) proves
+again.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from pathlib import Path
 from harness import apps, symbols
 from harness.isolation import ProbeJudge
 from harness.checklog import judge_log
+from harness.paths import BOARDS_DIR
 from harness.report import RunResult
 from harness.verdict import Outcome, Verdict
 
@@ -32,9 +35,10 @@ def certify(session, board, emu: str, fresh: bool = False) -> RunResult:
 def _certify(session, board, emu: str, fresh: bool) -> RunResult:
     app = apps.load(PROBE_APP)
     built = session.firmware(app, board)
-    version = session.emulator(board, emu, session.out_dir).version()
-    key = hashlib.sha256(f"{board.name}|{emu}|{version}|{built.sha256}|{_judging_rules()}"
-                         .encode()).hexdigest()[:16]
+    emulator = session.emulator(board, emu, session.out_dir)
+    version = emulator.version()
+    key = hashlib.sha256(f"{board.name}|{emu}|{version}|{_settings(emulator.settings)}|"
+                         f"{built.sha256}|{_judging_rules()}".encode()).hexdigest()[:16]
     cache = session.out_dir / "isolation-cache" / f"{board.name}.{emu}.{key}.json"
     if cache.is_file() and not fresh:
         data = json.loads(cache.read_text())
@@ -58,6 +62,15 @@ def _certify(session, board, emu: str, fresh: bool) -> RunResult:
             "provenance": result.provenance}, indent=2))
         os.replace(tmp, cache)                   # atomic: parallel runs read whole files
     return result
+
+
+def _settings(settings: dict) -> str:
+    """The emulator settings, with the platform description's contents."""
+    text = json.dumps(settings, sort_keys=True, default=str)
+    if settings.get("platform"):
+        platform = BOARDS_DIR / settings["platform"]
+        text += platform.read_text() if platform.is_file() else ""
+    return text
 
 
 @functools.lru_cache(maxsize=None)
