@@ -87,6 +87,9 @@ def _common(p) -> None:
     p.add_argument("--workspace", help="west workspace or zephyr directory")
     p.add_argument("--renode", help=f"renode launcher (default: ${config.ENV_RENODE} or PATH)")
     p.add_argument("--out", default="harness-out", help="artifacts directory (default: %(default)s)")
+    p.add_argument("--no-reuse", action="store_true",
+                   help="a new emulator process for every run (Renode; QEMU always starts "
+                   "one): slower, nothing but the files is shared between runs")
 
 
 def _split(values) -> list[str]:
@@ -97,7 +100,8 @@ def _session(args, environ: dict):
     return config.make_session(
         environ, args.workspace, args.out, getattr(args, "timeout", None),
         getattr(args, "pristine", False), not getattr(args, "no_isolation", False),
-        getattr(args, "renode", None), say=lambda msg: print(msg, file=sys.stderr, flush=True))
+        getattr(args, "renode", None), say=lambda msg: print(msg, file=sys.stderr, flush=True),
+        reuse_emulators=not args.no_reuse)
 
 
 def cmd_run(args, environ) -> int:
@@ -107,14 +111,14 @@ def cmd_run(args, environ) -> int:
         raise UsageError(f"no board given for app {app.name}", "pass --board NAME")
     emulator_names = _split([args.emulator]) if args.emulator else None
     runner.validate(board_names, emulator_names)
-    session = _session(args, environ)
-    results = session.run(app, board_names, emulator_names)
-    for r in results:
-        print(report.line(r), flush=True)
-    verdicts = [r.verdict for r in results]
-    for found in session.agreements(app, results):
-        print(report.agreement_line(found), flush=True)
-        verdicts += [] if found["agree"] else [Verdict.DISAGREE]
+    with _session(args, environ) as session:
+        results = session.run(app, board_names, emulator_names)
+        for r in results:
+            print(report.line(r), flush=True)
+        verdicts = [r.verdict for r in results]
+        for found in session.agreements(app, results):
+            print(report.agreement_line(found), flush=True)
+            verdicts += [] if found["agree"] else [Verdict.DISAGREE]
     return worst(verdicts).code
 
 
@@ -126,12 +130,13 @@ def cmd_matrix(args, environ) -> int:
                                  _split([args.emulator]) if args.emulator else None)
     if args.jobs < 1:
         raise UsageError("-j needs a positive number of parallel runs")
-    session = _session(args, environ)
     progress = progress_mod.for_stream(sys.stderr)
-    try:
-        out = matrix.run(session, entries, args.jobs, progress, args.fail_fast, args.retry_infra)
-    finally:
-        progress.stop()
+    with _session(args, environ) as session:
+        try:
+            out = matrix.run(session, entries, args.jobs, progress, args.fail_fast,
+                             args.retry_infra)
+        finally:
+            progress.stop()
     files = matrix.write_reports(session, out, session.out_dir / "matrix")
     for r in out.results:
         print(report.line(r), flush=True)
@@ -151,9 +156,9 @@ def cmd_prove(args, environ) -> int:
             raise UsageError("--log needs exactly one --board (its protection kind matters)")
         results = [isolation_run.certify_log(_read(args.log), *pairs[0], args.log)]
     else:
-        session = _session(args, environ)
-        results = [isolation_run.certify(session, board, emu, fresh=args.fresh)
-                   for board, emu in pairs]
+        with _session(args, environ) as session:
+            results = [isolation_run.certify(session, board, emu, fresh=args.fresh)
+                       for board, emu in pairs]
     for r in results:
         if args.json:
             print(json.dumps(r.certificate, indent=2))

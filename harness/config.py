@@ -16,7 +16,8 @@ ENV_RENODE = "HARNESS_RENODE"     # path to the renode launcher, when not on PAT
 
 def make_session(environ: dict, workspace_arg: str | None = None, out: str = "harness-out",
                  timeout_s: float | None = None, pristine: bool = False,
-                 isolation: bool = True, renode: str | None = None, say=print) -> Session:
+                 isolation: bool = True, renode: str | None = None, say=print,
+                 reuse_emulators: bool = True) -> Session:
     ws = workspace.find(workspace_arg, environ.get("ZEPHYR_BASE"), Path.cwd(), Path.home())
     out_dir = writable_dir(out)
     overrides = {}
@@ -24,7 +25,8 @@ def make_session(environ: dict, workspace_arg: str | None = None, out: str = "ha
     if renode:
         overrides["renode"] = {"binary": renode}
     say(f"workspace: {ws.topdir} (Zephyr {ws.version()}, found by {ws.found_by})")
-    return Session(ws, out_dir, environ, timeout_s, pristine, isolation, say, overrides)
+    return Session(ws, out_dir, environ, timeout_s, pristine, isolation, say, overrides,
+                   reuse_emulators=reuse_emulators)
 
 
 def writable_dir(path: str) -> Path:

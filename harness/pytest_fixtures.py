@@ -21,8 +21,9 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture(scope="session")
 def harness_session(pytestconfig):
     opt = pytestconfig.getoption
-    return make_session(dict(os.environ), opt("harness_workspace"), opt("harness_out"),
-                        say=lambda msg: None)
+    with make_session(dict(os.environ), opt("harness_workspace"), opt("harness_out"),
+                      say=lambda msg: None) as session:
+        yield session               # emulator processes kept between tests stop here
 
 
 @pytest.fixture

@@ -63,11 +63,27 @@ class Session:
     say: object = print
     emulator_overrides: dict = field(default_factory=dict)   # e.g. {"renode": {"binary": ...}}
     build_dirs: dict = field(default_factory=dict)   # (app, board) -> an existing build dir
+    reuse_emulators: bool = True        # runs may share an emulator process (fresh emulation)
     _built: dict = field(default_factory=dict)
     _toolchains: dict = field(default_factory=dict)
     _locks: dict = field(default_factory=dict)      # one per (app, board): parallel runs share builds
     _guard: threading.Lock = field(default_factory=threading.Lock)
     cancel: threading.Event = field(default_factory=threading.Event)  # set: running boots abort
+    _pools: dict = field(default_factory=dict)      # emulator name -> its pool of processes
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the emulator processes kept for reuse. Every front end calls this
+        when its session ends, so no emulator outlives a harness invocation."""
+        with self._guard:
+            pools, self._pools = self._pools, {}
+        for pool in pools.values():
+            pool.close()
 
     # -- building ----------------------------------------------------------
     def toolchain(self, board) -> toolchain.Toolchain:
@@ -163,7 +179,17 @@ class Session:
     def emulator(self, board, emu: str, run_dir: Path):
         """The adapter for `emu` on `board`, with the session's overrides applied."""
         settings = {**board.emulator(emu), **self.emulator_overrides.get(emu, {})}
-        return emulators.adapter(emu)(board, settings, run_dir)
+        return emulators.adapter(emu)(board, settings, run_dir, self.pool(emu), self.environ)
+
+    def pool(self, emu: str):
+        """The session's pool of reusable `emu` processes (None: a process per run)."""
+        pool_class = emulators.adapter(emu).pool_class
+        if not self.reuse_emulators or pool_class is None:
+            return None
+        with self._guard:
+            if emu not in self._pools:
+                self._pools[emu] = pool_class(self.out_dir / f".{emu}-processes", self.environ)
+            return self._pools[emu]
 
     def start_device(self, app, board, emu: str) -> Device:
         """Build `app` and boot it; the caller owns the Device and must close() it."""

@@ -1,5 +1,10 @@
-"""The board's UART as a stream of timestamped lines, read over a TCP socket
-with pyserial. Every raw byte is written to disk before it is interpreted."""
+"""The board's UART as a stream of timestamped lines. Every raw byte is written
+to disk before it is interpreted.
+
+Two sources of bytes: an emulator's UART server socket, read with pyserial
+(QEMU, and Renode's socket terminal), and a file the emulator appends each
+byte to as the guest sends it (Renode's UART file backend, see
+emulators/renode.py for why)."""
 from __future__ import annotations
 
 import select
@@ -20,6 +25,13 @@ class Line:
     t: float          # host seconds since the stream was opened
 
 
+def open_source(endpoint: int | Path, deadline: float, alive=lambda: True):
+    """The byte source for an emulator's UART: a TCP port or a file path."""
+    if isinstance(endpoint, Path):
+        return FileSource(endpoint)
+    return SocketSource(connect(endpoint, deadline, alive))
+
+
 def connect(port: int, deadline: float, alive=lambda: True) -> serial.SerialBase:
     """Connect to an emulator's UART server socket, retrying until `deadline`
     (monotonic) while `alive()` says the emulator is still starting."""
@@ -32,9 +44,53 @@ def connect(port: int, deadline: float, alive=lambda: True) -> serial.SerialBase
             time.sleep(0.01)
 
 
-class UartStream:
-    def __init__(self, port: serial.SerialBase, raw_path: Path, t0: float | None = None) -> None:
+class SocketSource:
+    """A pyserial socket:// connection; b"" when the peer closed it."""
+
+    def __init__(self, port: serial.SerialBase) -> None:
         self.port = port
+
+    def receive(self, wait: float) -> bytes | None:
+        """Bytes that arrived within `wait` seconds (None: none yet; b"": closed)."""
+        ready, _, _ = select.select([self.port], [], [], max(wait, 0))
+        if not ready:
+            return None
+        try:
+            return self.port.read(65536)
+        except (serial.SerialException, OSError):
+            return b""
+
+    def close(self) -> None:
+        _close_quickly(self.port)
+
+
+class FileSource:
+    """A file the emulator appends UART bytes to; never closes by itself (the
+    emulator's exit is what ends it)."""
+    POLL_S = 0.005
+
+    def __init__(self, path: Path) -> None:
+        try:
+            self.file = open(path, "rb")
+        except OSError as exc:
+            raise serial.SerialException(f"cannot open the UART file {path}: {exc.strerror}") \
+                from None
+
+    def receive(self, wait: float) -> bytes | None:
+        deadline = time.monotonic() + max(wait, 0)
+        while True:
+            data = self.file.read(65536)
+            if data or time.monotonic() >= deadline:
+                return data or None
+            time.sleep(min(self.POLL_S, max(deadline - time.monotonic(), 0)))
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class UartStream:
+    def __init__(self, source, raw_path: Path, t0: float | None = None) -> None:
+        self.source = source
         self.raw = open(raw_path, "wb")
         self.raw_path = raw_path
         self.t0 = time.monotonic() if t0 is None else t0
@@ -47,13 +103,9 @@ class UartStream:
         """Lines completed within `wait` seconds (host time); [] if none."""
         if self.closed:
             return []
-        ready, _, _ = select.select([self.port], [], [], max(wait, 0))
-        if not ready:
+        data = self.source.receive(wait)
+        if data is None:
             return []
-        try:
-            data = self.port.read(65536)
-        except (serial.SerialException, OSError):
-            data = b""
         if not data:          # readable but empty: the peer closed the socket
             self.closed = True
             return self._lines(self._splitter.flush())
@@ -63,7 +115,7 @@ class UartStream:
         return self._lines(self._splitter.feed(data))
 
     def drain(self, seconds: float) -> list[Line]:
-        """Everything that arrives until the socket closes or `seconds` pass."""
+        """Everything that arrives until the source closes or `seconds` pass."""
         out: list[Line] = []
         deadline = time.monotonic() + seconds
         while not self.closed and time.monotonic() < deadline:
@@ -75,7 +127,7 @@ class UartStream:
 
     def close(self) -> None:
         self.closed = True
-        _close_quickly(self.port)
+        self.source.close()
         self.raw.close()
 
     def _lines(self, texts: list[str]) -> list[Line]:

@@ -48,12 +48,13 @@ class HarnessCommand(WestCommand):
         build_dir = Path(args.build_dir).resolve()
         board_name, source = read_build_dir(build_dir)
         app = app_for(source, args.expect)
-        session = config.make_session(dict(os.environ), str(self.topdir) if self.topdir else None,
-                                      args.out, args.timeout, isolation=not args.no_isolation,
-                                      say=lambda msg: print(msg, file=sys.stderr, flush=True))
-        session.build_dirs[(app.name, board_name)] = build_dir
         emulators = [e for e in args.emulator.split(",") if e]
-        results = session.run(app, [board_name], emulators)
+        with config.make_session(dict(os.environ), str(self.topdir) if self.topdir else None,
+                                 args.out, args.timeout, isolation=not args.no_isolation,
+                                 say=lambda msg: print(msg, file=sys.stderr, flush=True)
+                                 ) as session:
+            session.build_dirs[(app.name, board_name)] = build_dir
+            results = session.run(app, [board_name], emulators)
         for r in results:
             print(report.line(r), flush=True)
         return worst(r.verdict for r in results).code

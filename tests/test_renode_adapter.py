@@ -3,8 +3,10 @@ import pytest
 
 from conftest import DATA, FAKES
 from harness.boards import Board
+from harness.emulators import renode_host
 from harness.emulators.renode import Renode
-from harness.errors import EmulatorError, SetupError
+from harness.emulators.renode_host import HostPool
+from harness.errors import EmulatorError, SetupError, UsageError
 from harness.judge import Judge
 from harness.process import session_alive
 from harness.verdict import Verdict
@@ -13,45 +15,58 @@ from harness.watch import watch
 PASS_LOG = (DATA / "prod_consumer.mps2_an385.qemu.log").read_text(errors="replace")
 
 
-def boot(tmp_path, prod_spec, kernel, timeout=10.0, **settings):
+def boot(tmp_path, prod_spec, kernel, timeout=10.0, pool=None, **settings):
     conf = {"binary": str(FAKES / "fake_renode.py"), "platform": "renode/mps2_an385.repl",
             "uart": "sysbus.uart0", "commands": ["emulation SetGlobalAdvanceImmediately true"],
             "stall_check_s": 0.5, **settings}
     board = Board("fake", "arm", "mpu", "", {"renode": conf})
-    emu = Renode(board, board.emulator("renode"), tmp_path)
+    emu = Renode(board, board.emulator("renode"), tmp_path, pool)
     judge = Judge(prod_spec)
     try:
         watched = watch(emu, kernel, judge, timeout)
     finally:
-        if emu.proc:
+        if emu.proc and not pool:
             assert not session_alive(emu.proc.sid), "a Renode process outlived the run"
-    return judge.outcome(watched.ending), watched
+    return judge.outcome(watched.ending), watched, emu
 
 
-def test_byte_by_byte_uart_passes_and_the_monitor_transcript_is_kept(tmp_path, prod_spec, scenario):
-    outcome, watched = boot(tmp_path, prod_spec, scenario(log=PASS_LOG))
+@pytest.mark.parametrize("transport,attach", [
+    ("file", "sysbus.uart0 CreateFileBackend @"), ("socket", "connector Connect sysbus.uart0 term")])
+def test_byte_by_byte_uart_passes_and_the_monitor_transcript_is_kept(tmp_path, prod_spec, scenario,
+                                                                     transport, attach):
+    outcome, watched, _ = boot(tmp_path, prod_spec, scenario(log=PASS_LOG),
+                               uart_transport=transport)
     assert outcome.verdict is Verdict.PASS, outcome.reason
     transcript = (tmp_path / "renode-monitor.txt").read_text()
-    assert "connector Connect sysbus.uart0 term" in transcript and ">>> start" in transcript
+    assert attach in transcript and ">>> start" in transcript
+    assert "Loading" in (tmp_path / "renode.log").read_text()
+    assert (tmp_path / "uart.raw").read_text() == PASS_LOG
     assert watched.virtual_time_s is not None and watched.virtual_time_s > 0
-    assert not (tmp_path / "renode-home").exists()        # scratch HOME removed
+    assert not (tmp_path / "renode-host").exists()        # scratch HOME and TMPDIR removed
+    assert not list(tmp_path.glob("renode-uart*"))         # uart.raw holds the bytes
     assert watched.teardown["ended_by"] == "quit"
 
 
+def test_an_unknown_uart_transport_is_a_usage_error(tmp_path, prod_spec, scenario):
+    with pytest.raises(UsageError, match="uart_transport 'pty'"):
+        boot(tmp_path, prod_spec, scenario(log=PASS_LOG), uart_transport="pty")
+
+
 def test_frozen_virtual_time_is_a_stall_not_a_hang(tmp_path, prod_spec, scenario):
-    outcome, _ = boot(tmp_path, prod_spec, scenario(log="I: APP A partition: 0x1 32\r\n",
-                                                    then="freeze"))
+    outcome, _, _ = boot(tmp_path, prod_spec, scenario(log="I: APP A partition: 0x1 32\r\n",
+                                                       then="freeze"))
     assert outcome.verdict is Verdict.STALL and "virtual time stuck" in outcome.reason
 
 
 def test_silence_with_moving_virtual_time_is_a_hang(tmp_path, prod_spec, scenario):
-    outcome, _ = boot(tmp_path, prod_spec, scenario(log="", then="hang"), timeout=1.5)
+    outcome, _, _ = boot(tmp_path, prod_spec, scenario(log="", then="hang"), timeout=1.5)
     assert outcome.verdict is Verdict.HANG
 
 
 def test_a_rejected_monitor_command_is_an_emulator_error_naming_it(tmp_path, prod_spec, scenario):
     with pytest.raises(EmulatorError, match="Renode rejected `connector Connect"):
-        boot(tmp_path, prod_spec, scenario(log=PASS_LOG, bad_command="connector"))
+        boot(tmp_path, prod_spec, scenario(log=PASS_LOG, bad_command="connector"),
+             uart_transport="socket")
 
 
 def test_a_missing_platform_file_is_reported(tmp_path, prod_spec, scenario):
@@ -60,12 +75,12 @@ def test_a_missing_platform_file_is_reported(tmp_path, prod_spec, scenario):
 
 
 def test_renode_exiting_mid_run(tmp_path, prod_spec, scenario):
-    outcome, _ = boot(tmp_path, prod_spec, scenario(log="I: hello\r\n", then="exit"))
+    outcome, _, _ = boot(tmp_path, prod_spec, scenario(log="I: hello\r\n", then="exit"))
     assert outcome.verdict is Verdict.EMULATOR_ERROR and "rc 3" in outcome.reason
 
 
 def test_renode_ignoring_quit_is_still_stopped(tmp_path, prod_spec, scenario):
-    outcome, watched = boot(tmp_path, prod_spec, scenario(log=PASS_LOG, ignore_quit=True))
+    outcome, watched, _ = boot(tmp_path, prod_spec, scenario(log=PASS_LOG, ignore_quit=True))
     assert outcome.verdict is Verdict.PASS
     assert watched.teardown["ended_by"] in ("SIGINT", "SIGTERM", "SIGKILL")
 
@@ -77,8 +92,82 @@ def test_missing_renode_says_how_to_get_it(tmp_path, prod_spec, scenario):
 
 def test_a_taken_terminal_port_is_retried_then_reported(tmp_path, prod_spec, scenario):
     with pytest.raises(EmulatorError, match="Address already in use"):
-        boot(tmp_path, prod_spec, scenario(log=PASS_LOG, port_taken=True))
+        boot(tmp_path, prod_spec, scenario(log=PASS_LOG, port_taken=True),
+             uart_transport="socket")
     assert len(list(tmp_path.glob("renode-monitor.txt"))) == 1
+
+
+def pooled_runs(tmp_path, prod_spec, pool, *scenarios, **kw):
+    """Each scenario booted in its own run directory through `pool`."""
+    runs = []
+    for n, kernel in enumerate(scenarios):
+        run_dir = tmp_path / f"run{n}"
+        run_dir.mkdir()
+        runs.append(boot(run_dir, prod_spec, kernel, pool=pool, **kw))
+    return runs
+
+
+def test_a_pool_reuses_one_renode_with_a_fresh_emulation_per_run(tmp_path, prod_spec, scenario):
+    pool = HostPool(tmp_path / "hosts", {})
+    try:
+        runs = pooled_runs(tmp_path, prod_spec, pool, scenario(log=PASS_LOG),
+                           scenario(log=PASS_LOG), scenario(log="I: hello\r\n", then="hang"),
+                           timeout=3.0)
+        (first, w1, e1), (second, w2, e2), (third, w3, e3) = runs
+        assert [first.verdict, second.verdict, third.verdict] == \
+            [Verdict.PASS, Verdict.PASS, Verdict.HANG]
+        assert e1.proc.pid == e2.proc.pid == e3.proc.pid          # one Renode for all three
+        assert [w.teardown["ended_by"] for w in (w1, w2, w3)] == ["cleared"] * 3
+        assert [w.teardown["renode_runs_in_process"] for w in (w1, w2, w3)] == [1, 2, 3]
+        assert w2.virtual_time_s < w1.virtual_time_s + 0.05       # the clock restarted
+        for n in range(3):                                        # each run keeps its own part
+            log = (tmp_path / f"run{n}" / "renode.log").read_text()
+            assert log.count("Loading") == 1 and f"scenario{n}.json" in log
+            transcript = (tmp_path / f"run{n}" / "renode-monitor.txt").read_text()
+            assert transcript.count(">>> start") == 1 and ">>> Clear" in transcript
+        assert session_alive(e1.proc.sid)                         # kept idle for the next run
+    finally:
+        pool.close()
+    assert not session_alive(e1.proc.sid), "closing the pool must stop its Renode"
+    assert not (tmp_path / "hosts").exists()
+
+
+def test_a_renode_that_cannot_be_cleared_is_stopped_not_reused(tmp_path, prod_spec, scenario,
+                                                               monkeypatch):
+    monkeypatch.setattr(renode_host, "CLEAR_TIMEOUT_S", 0.5)
+    pool = HostPool(tmp_path / "hosts", {})
+    try:
+        (out1, w1, e1), (out2, w2, e2) = pooled_runs(
+            tmp_path, prod_spec, pool, scenario(log=PASS_LOG, clear_hangs=True),
+            scenario(log=PASS_LOG))
+        assert out1.verdict is out2.verdict is Verdict.PASS
+        assert w1.teardown["ended_by"] in ("quit", "SIGINT", "SIGTERM", "SIGKILL")
+        assert not session_alive(e1.proc.sid) and e2.proc.pid != e1.proc.pid
+    finally:
+        pool.close()
+    assert not session_alive(e2.proc.sid)
+
+
+def test_a_renode_that_died_is_replaced(tmp_path, prod_spec, scenario):
+    pool = HostPool(tmp_path / "hosts", {})
+    try:
+        (out1, _, e1), (out2, _, e2) = pooled_runs(
+            tmp_path, prod_spec, pool, scenario(log="I: hello\r\n", then="exit"),
+            scenario(log=PASS_LOG))
+        assert out1.verdict is Verdict.EMULATOR_ERROR and out2.verdict is Verdict.PASS
+        assert e2.proc.pid != e1.proc.pid
+    finally:
+        pool.close()
+    assert not session_alive(e2.proc.sid)
+
+
+def test_a_closed_pool_lends_nothing_and_stops_what_comes_back(tmp_path, prod_spec, scenario):
+    pool = HostPool(tmp_path / "hosts", {})
+    host = pool.take(str(FAKES / "fake_renode.py"))
+    pool.close()
+    assert pool.give(host)["ended_by"] == "quit" and not host.alive()
+    with pytest.raises(EmulatorError, match="closing"):
+        pool.take(str(FAKES / "fake_renode.py"))
 
 
 def test_a_doubled_prompt_does_not_shift_the_monitor_replies():

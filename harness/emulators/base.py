@@ -22,18 +22,23 @@ CONNECT_TIMEOUT_S = 10.0
 class Emulator(abc.ABC):
     name = "emulator"
     install_hint = ""
+    pool_class = None        # adapters whose processes a session may reuse name their pool
 
-    def __init__(self, board, settings: dict, run_dir: Path) -> None:
+    def __init__(self, board, settings: dict, run_dir: Path, pool=None,
+                 environ: dict | None = None) -> None:
         self.board = board
         self.settings = settings
         self.run_dir = run_dir
+        self.pool = pool                        # an instance of pool_class, or None
+        self.environ = environ                  # the session's environment (Renode's base)
         self.proc: OwnedProcess | None = None
         self.teardown: dict = {}
 
     # -- hooks -------------------------------------------------------------
     @abc.abstractmethod
-    def launch(self, elf: Path) -> int:
-        """Start the emulator paused with its UART on a TCP server; return that port."""
+    def launch(self, elf: Path) -> int | Path:
+        """Start the emulator paused with its UART on a TCP server or going to a file;
+        return that port or file."""
 
     @abc.abstractmethod
     def resume(self) -> None:
@@ -58,19 +63,19 @@ class Emulator(abc.ABC):
             raise EmulatorError(f"no firmware image at {elf}", "build it first (harness run does)")
         for attempt in range(1, START_ATTEMPTS + 1):
             try:
-                port = self.launch(elf)
-                conn = uart.connect(port, time.monotonic() + CONNECT_TIMEOUT_S,
-                                    alive=lambda: self.proc.poll() is None)
+                endpoint = self.launch(elf)
+                source = uart.open_source(endpoint, time.monotonic() + CONNECT_TIMEOUT_S,
+                                          alive=lambda: self.proc.poll() is None)
             except (serial.SerialException, EmulatorError) as exc:
                 self.stop()
                 if attempt < START_ATTEMPTS and "in use" in f"{exc} {self.output_tail()}":
                     continue                          # another process took a port: new ports
                 if isinstance(exc, EmulatorError):
                     raise
-                raise EmulatorError(f"{self.name} did not open its UART socket on port {port}: {exc}",
+                raise EmulatorError(f"{self.name} did not open its UART at {endpoint}: {exc}",
                                     f"emulator output: {self.output_tail() or '(none)'}; "
                                     f"full log: {self.proc.log_path}") from None
-            stream = uart.UartStream(conn, self.run_dir / "uart.raw")
+            stream = uart.UartStream(source, self.run_dir / "uart.raw")
             try:
                 self.resume()
             except (OSError, ValueError, EmulatorError) as exc:

@@ -21,9 +21,12 @@ from harness.verdict import Verdict
 
 @library(scope="SUITE", auto_keywords=False)
 class Emulation:
+    ROBOT_LISTENER_API_VERSION = 3
+
     def __init__(self, out: str = "harness-out", workspace: str | None = None,
                  timeout: float = 10.0) -> None:
         self._settings = dict(out=out, workspace=workspace)
+        self.ROBOT_LIBRARY_LISTENER = self        # for _close, when the suite ends
         self._session = None
         self._device = None
         self._default_timeout = float(timeout)
@@ -131,8 +134,15 @@ class Emulation:
 
     @keyword
     def stop_all_emulations(self) -> None:
-        """Suite teardown: nothing this library started keeps running."""
+        """Suite teardown: nothing this library started keeps running, including
+        the emulator processes kept between the suite's tests."""
         self.stop_emulation()
+        if self._session is not None:
+            self._session.close()
+
+    def _close(self) -> None:
+        """Robot calls this when the library goes out of scope (also without a teardown)."""
+        self.stop_all_emulations()
 
     # -- helpers --------------------------------------------------------------
     @property

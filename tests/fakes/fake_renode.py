@@ -5,8 +5,11 @@ server socket terminal that streams a scenario once `start` is given.
 
 `sysbus LoadELF @FILE` takes a JSON scenario instead of an ELF:
   {"log": "...", "then": "hang" | "exit" | "freeze", "bad_command": "connector",
-   "ignore_quit": false, "port_taken": false}
+   "ignore_quit": false, "port_taken": false, "clear_hangs": false}
 "freeze" stops virtual time (ElapsedVirtualTime no longer advances).
+`Clear` starts a fresh emulation as Renode does (machines, terminals, virtual
+time); with "clear_hangs" it never answers. Renode's output (stdout) names
+each loaded file and each Clear, so logs can be told apart per run.
 """
 import json
 import os
@@ -25,23 +28,42 @@ def main():
     conn, _ = server.accept()
     conn.sendall(bytes([IAC, WILL, 1, IAC, WILL, 3, IAC, DO, 34]))     # echo, SGA, linemode
     conn.sendall(b"Renode, version 1.14.0.0 (fake)\n\r\n\r(monitor) ")
-    state = {"prompt": "monitor", "scenario": {}, "uart": None, "vtime": 0.0,
-             "started": threading.Event()}
+    emulation = {"now": fresh_emulation()}
     buf = b""
     while True:
         data = conn.recv(4096)
         if not data:
             return 0
-        buf += bytes(b for b in data if b < 128)      # drop telnet replies
+        buf += re.sub(rb"\xff[\xfb-\xfe].", b"", data)  # drop telnet replies (IAC WONT x...)
         while b"\n" in buf:
             line, buf = buf.split(b"\n", 1)
             command = line.decode().strip()
-            reply = handle(command, state)
-            if reply is None:
-                return 0
+            if command == "Clear":
+                clear(emulation)
+                reply = ""
+            else:
+                reply = handle(command, emulation["now"])
+            state = emulation["now"]
             conn.sendall(f"{command}\n\r{reply}(\x1b[0m{state['prompt']}) ".encode())
             if command == "start":
                 state["started"].set()          # the CPU runs once `start` has answered
+
+
+def fresh_emulation() -> dict:
+    return {"prompt": "monitor", "scenario": {}, "uart": None, "vtime": 0.0,
+            "started": threading.Event(), "servers": [], "cleared": False}
+
+
+def clear(emulation: dict) -> None:
+    old = emulation["now"]
+    if old["scenario"].get("clear_hangs"):
+        time.sleep(3600)
+    old["cleared"] = True                              # its threads stop
+    for sock in old["servers"] + [old["uart"]]:
+        if sock:
+            sock.close()
+    emulation["now"] = fresh_emulation()
+    print("[INFO] emulation cleared", flush=True)
 
 
 def handle(command: str, state: dict):
@@ -57,7 +79,9 @@ def handle(command: str, state: dict):
         path = command.split("@", 1)[1]
         return "" if os.path.isfile(path) else f"Could not find file '{path}'\n\r"
     if command.startswith("sysbus LoadELF"):
-        state["scenario"] = json.load(open(command.split("@", 1)[1]))
+        path = command.split("@", 1)[1]
+        state["scenario"] = json.load(open(path))
+        print(f"[INFO] sysbus: Loading {path}", flush=True)
         return ""
     if command.startswith("emulation CreateServerSocketTerminal"):
         port = int(command.split()[2])
@@ -65,7 +89,14 @@ def handle(command: str, state: dict):
             return ("There was an error executing command '" + command + "'\n\r"
                     "Address already in use\n\r")
         srv = socket.create_server(("127.0.0.1", port))
+        state["servers"].append(srv)
         threading.Thread(target=accept_uart, args=(srv, state), daemon=True).start()
+        return ""
+    if " CreateFileBackend @" in command:
+        path = command.split("@", 1)[1].rsplit(" ", 1)[0]
+        if os.path.exists(path):
+            return f"There was an error executing command '{command}'\n\rFile exists\n\r"
+        state["uart"] = FileUart(path)
         return ""
     if scenario.get("bad_command") and command.startswith(scenario["bad_command"]):
         return "There was an error executing command 'connector Connect sysbus.uart9 term'\n\r"
@@ -79,21 +110,41 @@ def handle(command: str, state: dict):
     return ""
 
 
+class FileUart:
+    """Renode's UART file backend with immediate flush: bytes appended one by one."""
+
+    def __init__(self, path):
+        self.file = open(path, "xb")
+
+    def sendall(self, data):
+        self.file.write(data)
+        self.file.flush()
+
+    def close(self):
+        self.file.close()
+
+
 def accept_uart(server, state):
-    state["uart"], _ = server.accept()
+    try:
+        state["uart"], _ = server.accept()
+    except OSError:                                    # closed by Clear
+        pass
 
 
 def play(state):
     scenario = state["scenario"]
     state["started"].wait()
-    while state["uart"] is None:
+    while state["uart"] is None and not state["cleared"]:
         time.sleep(0.01)
-    for ch in scenario.get("log", "").encode():
-        state["uart"].sendall(bytes([ch]))            # Renode sends byte by byte
-        state["vtime"] += 0.0001
+    try:
+        for ch in scenario.get("log", "").encode():
+            state["uart"].sendall(bytes([ch]))        # Renode sends byte by byte
+            state["vtime"] += 0.0001
+    except (OSError, AttributeError):
+        return                                          # cleared mid-run
     if scenario.get("then") == "exit":
         os._exit(3)
-    while True:
+    while not state["cleared"]:
         if scenario.get("then") != "freeze":
             state["vtime"] += 0.01
         time.sleep(0.01)
