@@ -66,6 +66,26 @@ def workspace_or_skip():
 PYTHON = sys.executable
 
 
+def processes_under(path: Path) -> list[str]:
+    """Processes whose command line, working directory or HOME/TMPDIR is in `path`
+    (Renode moves to its install directory, but keeps the HOME it was given)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            cwd = os.readlink(entry / "cwd")
+            env = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        dirs = [cwd] + [v.split(b"=", 1)[1].decode(errors="replace") for v in env
+                        if v.startswith((b"HOME=", b"TMPDIR="))]
+        if str(path) in cmdline or any(d.startswith(str(path)) for d in dirs):
+            found.append(f"{entry.name}: {cmdline.strip()} (in {cwd})")
+    return found
+
+
 @pytest.fixture(scope="session")
 def zephyr_workspace():
     """The real workspace, found before any test changes HOME or the cwd."""

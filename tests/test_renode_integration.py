@@ -60,3 +60,28 @@ def test_qemu_and_renode_agree_on_mps2_an385(renode_run, harness_out, capsys):
     found = json.loads((harness_out / "runs" / "prod_consumer" /
                         "mps2_an385.agreement.json").read_text())
     assert found["agree"] and found["differences"] == []
+
+
+def test_runs_of_a_session_share_one_renode_and_see_a_fresh_emulation(renode_run, harness_out):
+    """The second run in a reused Renode prints the very bytes of a run in a new
+    process (Clear leaves nothing behind), and closing the session stops Renode."""
+    from harness import apps, boards, config, expect
+    from harness.process import session_alive
+    app, board = apps.load("prod_consumer"), boards.load("mps2_an385")
+    spec = expect.load(app.expect)
+    with config.make_session(dict(os.environ), out=str(harness_out), say=lambda m: None,
+                             reuse_emulators=False) as alone:
+        fresh = alone.run_checked(app, board, "renode", spec)
+    with config.make_session(dict(os.environ), out=str(harness_out), say=lambda m: None) as session:
+        first, second = (session.run_checked(app, board, "renode", spec) for _ in range(2))
+    assert [r.verdict.name for r in (fresh, first, second)] == ["PASS"] * 3
+    ends = [r.outcome.evidence["teardown"] for r in (fresh, first, second)]
+    assert ends[0]["ended_by"] == "quit" and ends[0]["renode_runs_in_process"] == 1
+    assert ends[1]["ended_by"] == ends[2]["ended_by"] == "cleared"
+    assert ends[1]["kept_pid"] == ends[2]["kept_pid"]
+    assert ends[2]["renode_runs_in_process"] == ends[1]["renode_runs_in_process"] + 1
+    assert (second.run_dir / "uart.raw").read_bytes() == (fresh.run_dir / "uart.raw").read_bytes()
+    assert (second.run_dir / "renode.log").read_text().count("Loading segment") >= 1
+    assert not session_alive(ends[2]["kept_pid"]), "a Renode process outlived its session"
+    assert not (harness_out / ".renode-processes").exists() or \
+        not any((harness_out / ".renode-processes").iterdir())

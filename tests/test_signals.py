@@ -7,27 +7,29 @@ import time
 
 import pytest
 
-from conftest import FAKES
+from conftest import FAKES, processes_under
 from harness.verdict import EXIT_INTERRUPTED
 
 
-def fake_alive(marker: str) -> list[str]:
-    out = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout
-    return out.split()
+def emulators_under(path, harness_pid: int) -> list[str]:
+    return [p for p in processes_under(path) if not p.startswith(f"{harness_pid}:")]
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-@pytest.mark.parametrize("phase", ["boot", "matching"])
-def test_signal_mid_run_stops_everything_and_keeps_the_log(tmp_path, scenario, sig, phase):
+@pytest.mark.parametrize("phase,emulator", [("boot", "qemu"), ("matching", "qemu"),
+                                            ("matching", "renode")])
+def test_signal_mid_run_stops_everything_and_keeps_the_log(tmp_path, scenario, sig, phase,
+                                                           emulator):
     text = "I: APP A partition: 0x1 32\r\n" if phase == "matching" else ""
-    kernel = scenario(log=text, then="babble" if phase == "matching" else "hang", child=True)
+    then = "hang" if phase == "boot" or emulator == "renode" else "babble"
+    kernel = scenario(log=text, then=then, child=True)
     proc = subprocess.Popen([sys.executable, str(FAKES / "interruptible.py"), str(tmp_path),
-                             str(kernel)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                             str(kernel), emulator], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "READY"
-    run_dirs = tmp_path / "runs" / "prod_consumer" / "mps2_an385.qemu"
+    run_dirs = tmp_path / "runs" / "prod_consumer" / f"mps2_an385.{emulator}"
     deadline = time.monotonic() + 10
-    while not (fake_alive(str(kernel)) and list(run_dirs.glob("*/uart.raw"))):
+    while not (emulators_under(tmp_path, proc.pid) and list(run_dirs.glob("*/uart.raw"))):
         assert time.monotonic() < deadline, "the fake emulator never started"
         time.sleep(0.05)
     time.sleep(0.3)                    # let it get into the phase under test
@@ -36,7 +38,7 @@ def test_signal_mid_run_stops_everything_and_keeps_the_log(tmp_path, scenario, s
     rc = proc.wait(timeout=10)
     assert rc == EXIT_INTERRUPTED, proc.stderr.read()
     assert time.monotonic() - t0 < 6, "teardown took too long"
-    assert fake_alive(str(kernel)) == [], "an emulator process outlived the harness"
+    assert emulators_under(tmp_path, proc.pid) == [], "an emulator process outlived the harness"
     run_dir = (run_dirs / "latest").resolve()
     result = json.loads((run_dir / "result.json").read_text())
     assert result["verdict"] == "INTERRUPTED"

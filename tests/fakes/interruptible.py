@@ -1,7 +1,7 @@
-"""Run one harness session against the fake QEMU, under the CLI's signal and
-exit-code handling, so a test can signal it mid-run.
+"""Run one harness session against the fake QEMU (or the fake Renode), under
+the CLI's signal and exit-code handling, so a test can signal it mid-run.
 
-usage: interruptible.py OUT_DIR SCENARIO_JSON [BOARDS...]
+usage: interruptible.py OUT_DIR SCENARIO_JSON [qemu|renode [BOARDS...]]
 Prints READY once the session starts booting.
 """
 import sys
@@ -17,13 +17,16 @@ from harness.workspace import Workspace  # noqa: E402
 
 
 def main() -> int:
-    out, scenario, boards = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3:] or ["mps2_an385"]
+    out, scenario = Path(sys.argv[1]), Path(sys.argv[2])
+    emulator = sys.argv[3] if len(sys.argv) > 3 else "qemu"
+    boards = sys.argv[4:] or ["mps2_an385"]
     zephyr = out / "ws" / "zephyr"
     zephyr.mkdir(parents=True, exist_ok=True)
     (zephyr / "VERSION").write_text("VERSION_MAJOR = 3\nVERSION_MINOR = 0\nPATCHLEVEL = 99\n")
     session = Session(Workspace(out / "ws", zephyr, "test"), out, {}, timeout_s=60,
                       isolation=False, say=lambda m: None,
-                      emulator_overrides={"qemu": {"binary": str(HERE / "fake_qemu.py")}})
+                      emulator_overrides={"qemu": {"binary": str(HERE / "fake_qemu.py")},
+                                          "renode": {"binary": str(HERE / "fake_renode.py")}})
     log = out / "fake.build.log"
     log.write_text("fake build\n")
     for board in boards:
@@ -31,8 +34,12 @@ def main() -> int:
     session.toolchain = lambda board: type("T", (), {"describe": lambda s: "fake",
                                                      "addr2line": None})()
     print("READY", flush=True)
-    return cli.guarded(lambda: max(r.verdict.code for r in session.run(
-        apps.load("prod_consumer"), boards, ["qemu"])))
+
+    def run() -> int:
+        with session:                  # as the CLI: the session closes inside guarded()
+            return max(r.verdict.code for r in session.run(
+                apps.load("prod_consumer"), boards, [emulator]))
+    return cli.guarded(run)
 
 
 if __name__ == "__main__":
