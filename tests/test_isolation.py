@@ -114,9 +114,41 @@ def test_stack_overflow_without_a_reported_address_needs_the_pc_check():
     outcome = judge(text.replace(block, renode), "mpu")
     case = cases(outcome)["stack_overflow"]
     assert case["status"] == "enforced" and "did not report" in case["why"]
-    with_address = renode.replace("MMFAR Address: 0x0", "MMFAR Address: 0x200013f8")
-    assert cases(judge(text.replace(block, with_address), "mpu"))["stack_overflow"]["status"] \
-        == "invalid"
+
+
+@pytest.mark.parametrize("mmfar,status", [
+    ("0x200013f8", "enforced"),          # just below the stack (Renode 1.15 reports this)
+    ("0x20001440", "invalid"),           # inside the stack: not an overflow
+    ("0x20000000", "invalid"),           # far below: some other MPU fault
+])
+def test_an_unclassified_stack_fault_counts_only_just_below_the_stack(mmfar, status):
+    text = (LOGS / "mps2_an385.renode-1.15.log").read_text(errors="replace")
+    assert "target=0x20001440" in text and "MMFAR Address: 0x200013f8" in text
+    doctored = text.replace("MMFAR Address: 0x200013f8", f"MMFAR Address: {mmfar}")
+    case = cases(judge(doctored, "mpu"))["stack_overflow"]
+    assert case["status"] == status, case["why"]
+
+
+def test_an_old_probe_log_without_the_stack_bound_cannot_place_a_reported_fault():
+    """Probe logs before the stack case printed its bound (target=0) stay strict."""
+    text = log("mps2_an385")
+    assert "name=stack_overflow kind=forbidden access=stack target=0x00000000" in text
+    block = re.search(r"PROBE:CASE name=stack_overflow .*?\n(.*?)PROBE:FATAL", text, re.S).group(1)
+    dump = ("E: ***** MPU FAULT *****\r\nE:   Data Access Violation\r\n"
+            "E:   MMFAR Address: 0x200013f8\r\n"
+            "E: Faulting instruction address (r15/pc): 0x0000594c\r\n"
+            "E: >>> ZEPHYR FATAL ERROR 0: CPU exception on CPU 0\r\n")
+    assert cases(judge(text.replace(block, dump), "mpu"))["stack_overflow"]["status"] == "invalid"
+
+
+def test_real_renode_1_15_probe_log_is_certified_with_addresses():
+    text = (LOGS / "mps2_an385.renode-1.15.log").read_text(errors="replace")
+    outcome = judge(text, "mpu")
+    assert outcome.verdict is Verdict.PASS, outcome.reason
+    got = cases(outcome)
+    assert all(got[n]["why"] == f"faulted at {got[n]['target']}"
+               for n in ("other_read", "other_write", "kernel_read", "kernel_write", "exec_data"))
+    assert "72 bytes below the stack" in got["stack_overflow"]["why"]
 
 
 def test_real_renode_probe_log_is_certified_with_unreported_addresses_noted():

@@ -203,9 +203,6 @@ static void run_case(const struct probe_case *c)
 {
 	k_tid_t tid;
 
-	printk("PROBE:CASE name=%s kind=%s access=%s target=0x%08x\n",
-	       c->name, c->kind, c->access, (uint32_t)(uintptr_t)c->target);
-
 	fatal_reason = -1;
 	active_case = c;
 	/* K_FOREVER: set up domain and permissions before it runs. */
@@ -214,6 +211,13 @@ static void run_case(const struct probe_case *c)
 			      (void *)c, NULL, NULL, PROBE_PRIO, K_USER,
 			      K_FOREVER);
 	probe_stack_lo = probe_thread.stack_info.start;
+	/* The stack case's target is the stack's lowest address: the overflow
+	 * faults just below it.
+	 */
+	printk("PROBE:CASE name=%s kind=%s access=%s target=0x%08x\n",
+	       c->name, c->kind, c->access,
+	       c->fn == do_stack ? (uint32_t)probe_stack_lo
+				 : (uint32_t)(uintptr_t)c->target);
 	k_thread_name_set(tid, c->name);
 	k_mem_domain_add_thread(&dom_a, tid);
 	k_object_access_grant(&probe_sem, tid);
