@@ -48,6 +48,7 @@ def warm(out: str, repeat: int) -> dict:
             vtimes = [r.outcome.evidence.get("virtual_time_s") for r in runs]
             med["vtime"] = statistics.median(vtimes) if None not in vtimes else None
             figures[(board_name, emu)] = med
+        figures["renode_version"] = session.emulator(board, "renode", session.out_dir).version()
     return figures
 
 
@@ -70,6 +71,7 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "harness-out"))
     args = ap.parse_args()
     figures = warm(args.out, args.repeat)
+    print(f"Renode: {figures.pop('renode_version')}")
     print(f"warm, in one session (seconds, median of {args.repeat}):")
     print(f"  {'board':<20} {'emulator':<8} {'per run':>8} {'start':>7} {'run':>7} "
           f"{'guest@SUCCESS':>14}")

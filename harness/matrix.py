@@ -1,12 +1,15 @@
 """`harness matrix`: apps x boards x emulators, in parallel, with live progress.
 
-Each run is isolated (own run dir, ports, emulator HOME/TMPDIR, process
-group); runs of the same app and board share one build, runs of the same
-board and emulator share one isolation certificate.
+Each run is isolated (own run dir, ports, emulator process group, or for
+Renode a fresh emulation in a process that no other run uses meanwhile); runs
+of the same app and board share one build, runs of the same board and
+emulator share one isolation certificate. Runs of an emulator whose processes
+are reused are limited to a few at a time, so each process serves several.
 """
 from __future__ import annotations
 
 import concurrent.futures as cf
+from collections import Counter
 import json
 import os
 import platform
@@ -23,6 +26,9 @@ from harness.runner import validate
 from harness.verdict import Verdict, worst
 
 INFRA = (Verdict.EMULATOR_ERROR, Verdict.STALL)    # retried with --retry-infra, never FAIL/CRASH
+# An emulator whose processes a session reuses (Renode) gets one more process
+# per this many of its runs: a start-up costs about as much as 4 warm runs.
+RUNS_PER_PROCESS = 4
 
 
 @dataclass(frozen=True)
@@ -100,17 +106,41 @@ def _schedule(session, queue, jobs, progress, fail_fast, retry_infra, out) -> No
             raise
 
 
+def process_limits(session, queue: list[Entry], jobs: int) -> dict:
+    """How many runs of each reusable emulator may run at once: few enough that
+    each process serves several runs instead of paying its start-up per run."""
+    limits = {}
+    for emu in {e.emulator for e in queue}:
+        if session.pool(emu) is not None:
+            count = sum(e.emulator == emu for e in queue)
+            limits[emu] = max(1, min(jobs, -(-count // RUNS_PER_PROCESS)))
+    return limits
+
+
 def _loop(session, pool, queue, jobs, progress, fail_fast, retry_infra, out) -> None:
     running: dict = {}
+    limits = process_limits(session, queue, jobs)
+    queue.sort(key=lambda e: e.emulator not in limits)   # the start-up-heavy chains first
+    busy: Counter = Counter()
+
+    def startable(entry: Entry) -> bool:
+        return entry.emulator not in limits or busy[entry.emulator] < limits[entry.emulator]
+
     while queue or running:
-        while queue and len(running) < max(1, jobs):   # submit only what can start now
-            entry = queue.pop(0)
+        while len(running) < max(1, jobs):             # submit only what can start now
+            entry = next(filter(startable, queue), None)
+            if entry is None:
+                break
+            queue.remove(entry)
+            busy[entry.emulator] += 1
             running[pool.submit(_run_entry, session, entry, retry_infra, progress)] = entry
         done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
         for fut in done:
             result = fut.result()
             out.results.append(result)
-            progress.finished(running.pop(fut), result)
+            entry = running.pop(fut)
+            busy[entry.emulator] -= 1
+            progress.finished(entry, result)
             if fail_fast and result.verdict is not Verdict.PASS:
                 out.cancelled += queue
                 queue.clear()

@@ -1,4 +1,5 @@
 """The matrix scheduler and report writers, driving a fake QEMU (no build)."""
+import datetime
 import io
 import json
 import xml.etree.ElementTree as ET
@@ -23,7 +24,8 @@ def fake_session(tmp_path, scenario):
     (zephyr / "VERSION").write_text("VERSION_MAJOR = 3\nVERSION_MINOR = 0\nPATCHLEVEL = 99\n")
     session = Session(Workspace(tmp_path / "ws", zephyr, "test"), tmp_path / "out", {},
                       timeout_s=1.5, isolation=False, say=lambda m: None,
-                      emulator_overrides={"qemu": {"binary": str(FAKES / "fake_qemu.py")}})
+                      emulator_overrides={"qemu": {"binary": str(FAKES / "fake_qemu.py")},
+                                          "renode": {"binary": str(FAKES / "fake_renode.py")}})
 
     def firmware(app, board, **kw):
         path = scenario(**kw)
@@ -62,6 +64,33 @@ def test_parallel_matrix_reports_every_run_and_the_worst_verdict(fake_session, t
     summary = json.loads(files["summary"].read_text())
     assert summary["verdict"] == "EMULATOR_ERROR" and summary["harness_version"]
     assert summary["runs"][0]["provenance"]["elf_sha256"] == "0" * 64
+
+
+def test_renode_runs_share_a_process_while_qemu_runs_beside_them(fake_session):
+    """3 Renode runs (< RUNS_PER_PROCESS) take one Renode, one run at a time, first
+    in line; the QEMU runs use the other worker; closing the session stops Renode."""
+    from harness.process import session_alive
+    session, firmware = fake_session
+    session.timeout_s = 10.0
+    renode_boards = ["mps2_an385", "stm32f4_disco", "nrf52840dk_nrf52840"]
+    for board in renode_boards + ["qemu_x86"]:
+        firmware("prod_consumer", board, log=PASS_LOG)
+    entries = [matrix.Entry("prod_consumer", b, "qemu") for b in ("mps2_an385", "qemu_x86")] + \
+        [matrix.Entry("prod_consumer", b, "renode") for b in renode_boards]
+    stream = io.StringIO()
+    out = matrix.run(session, entries, 2, progress.PlainProgress(stream))
+    assert [r.verdict for r in out.results] == [Verdict.PASS] * 5
+    renode = [r for r in out.results if r.emulator == "renode"]
+    pids = {r.outcome.evidence["teardown"]["kept_pid"] for r in renode}
+    assert len(pids) == 1                                   # one Renode served all three
+    started = [line.split()[-1] for line in stream.getvalue().splitlines() if " start " in line]
+    assert any(name.endswith(".renode") for name in started[:2])  # the start-up-heavy chain first
+    spans = sorted((datetime.datetime.strptime(r.run_dir.name.rsplit("-", 1)[0],
+                                               "%Y%m%d-%H%M%S-%f").timestamp(),
+                    r.timings["total_s"]) for r in renode)
+    assert all(a + d <= b + 0.05 for (a, d), (b, _) in zip(spans, spans[1:]))   # one at a time
+    session.close()
+    assert not session_alive(pids.pop())
 
 
 def test_retry_infra_reruns_emulator_errors_only(fake_session):

@@ -4,7 +4,7 @@ negotiates options like Renode, echoes commands, answers with a prompt, and a
 server socket terminal that streams a scenario once `start` is given.
 
 `sysbus LoadELF @FILE` takes a JSON scenario instead of an ELF:
-  {"log": "...", "then": "hang" | "exit" | "freeze", "bad_command": "connector",
+  {"log": "path or inline text", "then": "hang" | "exit" | "freeze", "bad_command": "connector",
    "ignore_quit": false, "port_taken": false, "clear_hangs": false}
 "freeze" stops virtual time (ElapsedVirtualTime no longer advances).
 `Clear` starts a fresh emulation as Renode does (machines, terminals, virtual
@@ -137,7 +137,8 @@ def play(state):
     while state["uart"] is None and not state["cleared"]:
         time.sleep(0.01)
     try:
-        for ch in scenario.get("log", "").encode():
+        text = scenario.get("log", "")                  # a path or inline text
+        for ch in open(text, "rb").read() if os.path.isfile(text) else text.encode():
             state["uart"].sendall(bytes([ch]))        # Renode sends byte by byte
             state["vtime"] += 0.0001
     except (OSError, AttributeError):
