@@ -161,13 +161,21 @@ def test_a_renode_that_died_is_replaced(tmp_path, prod_spec, scenario):
     assert not session_alive(e2.proc.sid)
 
 
-def test_a_closed_pool_lends_nothing_and_stops_what_comes_back(tmp_path, prod_spec, scenario):
+def test_closing_a_pool_stops_lent_hosts_too_and_lends_nothing_more(tmp_path):
+    """A host whose run was interrupted before it came back is still stopped."""
     pool = HostPool(tmp_path / "hosts", {})
-    host = pool.take(str(FAKES / "fake_renode.py"))
+    fake = str(FAKES / "fake_renode.py")
+    lent, idle = pool.take(fake), pool.take(fake)
+    assert lent.proc.pid != idle.proc.pid                  # both busy: two processes
+    assert pool.give(idle)["ended_by"] == "cleared"
+    assert pool.take(fake) is idle                         # an idle one is lent again
+    pool.give(idle)
     pool.close()
-    assert pool.give(host)["ended_by"] == "quit" and not host.alive()
+    assert not lent.alive() and not idle.alive()
+    assert pool.give(lent)["ended_by"] == "quit"           # what comes back late stays stopped
     with pytest.raises(EmulatorError, match="closing"):
-        pool.take(str(FAKES / "fake_renode.py"))
+        pool.take(fake)
+    assert not (tmp_path / "hosts").exists()
 
 
 def test_a_doubled_prompt_does_not_shift_the_monitor_replies():

@@ -99,12 +99,15 @@ class RenodeHost:
 
 
 class HostPool:
-    """Idle Renode hosts of one session, by launcher; thread-safe."""
+    """The Renode hosts of one session, by launcher; thread-safe. It knows every
+    host it started, lent or idle, so closing it stops them all, even one whose
+    run was interrupted between its end and its return to the pool."""
 
     def __init__(self, scratch_parent: Path, environ: dict) -> None:
         self.scratch_parent = scratch_parent
         self.environ = environ
         self._idle: list[RenodeHost] = []
+        self._all: list[RenodeHost] = []
         self._lock = threading.Lock()
         self._closed = False
 
@@ -113,14 +116,24 @@ class HostPool:
         with self._lock:
             if self._closed:
                 raise EmulatorError("the session is closing: no new Renode run starts")
-            for host in list(self._idle):
+            dead = [h for h in self._idle if not h.alive()]
+            ready = [h for h in self._idle if h.binary == binary and h not in dead]
+            for host in dead + ready[:1]:
                 self._idle.remove(host)
-                if host.binary == binary and host.alive():
-                    return host
-                host.stop()
+        for host in dead:
+            self._retire(host)
+        if ready:
+            return ready[0]
         self.scratch_parent.mkdir(parents=True, exist_ok=True)
-        return RenodeHost(binary, Path(tempfile.mkdtemp(prefix="renode-", dir=self.scratch_parent)),
+        host = RenodeHost(binary, Path(tempfile.mkdtemp(prefix="renode-", dir=self.scratch_parent)),
                           self.environ)
+        with self._lock:
+            self._all.append(host)
+            closed = self._closed
+        if closed:                               # closed while this one was starting
+            self._retire(host)
+            raise EmulatorError("the session is closing: no new Renode run starts")
+        return host
 
     def give(self, host: RenodeHost) -> dict:
         """Take `host` back after a run: cleared and kept idle, else stopped.
@@ -132,17 +145,22 @@ class HostPool:
                 if not self._closed:
                     self._idle.append(host)
                     return {"ended_by": "cleared", "returncode": None, "kept_pid": host.proc.pid}
-        ended = host.stop()
-        _remove(host.scratch)
-        return ended
+        return self._retire(host)
 
     def close(self) -> None:
-        """Stop every idle host (bounded per host); later gives stop their host."""
+        """Stop every host (bounded per host); later gives stop their host."""
         with self._lock:
-            self._closed, idle, self._idle = True, self._idle, []
-        for host in idle:
-            host.stop()
-            _remove(host.scratch)
+            self._closed, hosts, self._idle = True, list(self._all), []
+        for host in hosts:
+            self._retire(host)
+
+    def _retire(self, host: RenodeHost) -> dict:
+        ended = host.stop()                      # idempotent: a stopped host stays stopped
+        _remove(host.scratch)
+        with self._lock:
+            if host in self._all:
+                self._all.remove(host)
+        return ended
 
 
 def _remove(path: Path) -> None:
