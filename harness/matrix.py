@@ -9,11 +9,11 @@ are reused are limited to a few at a time, so each process serves several.
 from __future__ import annotations
 
 import concurrent.futures as cf
-from collections import Counter
 import json
 import os
 import platform
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 

@@ -9,8 +9,8 @@ calls) drops every machine, peripheral, memory, terminal and the virtual clock.
 
 Only one run uses a host at a time. A host that cannot be cleared within a
 bounded time, or whose process died, is stopped instead of returned; closing
-the pool (the session's end) stops every idle host, so no Renode outlives the
-harness invocation.
+the pool (the session's end) stops every host it started, so no Renode
+outlives the harness invocation.
 """
 from __future__ import annotations
 
