@@ -5,6 +5,7 @@ import json
 import os
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -88,3 +89,29 @@ def test_runs_of_a_session_share_one_renode_and_see_a_fresh_emulation(renode_run
     assert not session_alive(ends[2]["kept_pid"]), "a Renode process outlived its session"
     assert not (harness_out / ".renode-processes").exists() or \
         not any((harness_out / ".renode-processes").iterdir())
+
+
+def renode_launchers() -> list[str]:
+    """`renode` and every `renode-<version>` launcher on PATH (several Renode
+    versions side by side), so each one this machine has is checked."""
+    found = {}
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        for exe in sorted(Path(folder).glob("renode*")) if Path(folder).is_dir() else []:
+            if re.fullmatch(r"renode(-[\d.]+)?", exe.name) and os.access(exe, os.X_OK):
+                found.setdefault(exe.name, str(exe))
+    return list(found.values())
+
+
+@pytest.mark.parametrize("launcher", renode_launchers() or ["renode"])
+def test_each_renode_version_here_certifies_and_passes_mps2_an385(renode_run, harness_out, capsys,
+                                                                   launcher):
+    if not shutil.which(launcher):
+        pytest.skip(f"{launcher} not found: install Renode 1.14 or newer")
+    rc = main(["run", "--board", "mps2_an385", "--emulator", "renode", "--renode", launcher,
+               "--out", str(harness_out)])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    latest = harness_out / "runs" / "prod_consumer" / "mps2_an385.renode" / "latest"
+    result = json.loads((latest / "result.json").read_text())
+    assert result["isolation"]["status"] == "CERTIFIED"
+    assert RENODE_VERSION.match(result["provenance"]["emulator"].removeprefix("renode: "))
