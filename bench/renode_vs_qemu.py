@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness import apps, boards, config, expect  # noqa: E402
+from harness import apps, boards, config, expectations  # noqa: E402
 
 PAIRS = [("mps2_an385", "qemu"), ("mps2_an385", "renode"), ("stm32f4_disco", "renode"),
          ("nrf52840dk_nrf52840", "renode")]
@@ -33,7 +33,7 @@ PAIRS = [("mps2_an385", "qemu"), ("mps2_an385", "renode"), ("stm32f4_disco", "re
 
 def warm(out: str, repeat: int) -> dict:
     app = apps.load("prod_consumer")
-    spec = expect.load(app.expect)
+    spec = expectations.load(app.expect)
     figures = {}
     with config.make_session(dict(os.environ), out=out, say=lambda m: None) as session:
         for board_name, emu in PAIRS:

@@ -1,3 +1,3 @@
-from harness.cli import main
+from harness.frontends.cli import main
 
 raise SystemExit(main())

@@ -8,11 +8,11 @@ import time
 from pathlib import Path
 
 from harness.errors import HarnessError
-from harness.judge import Ending, Judge, crash_reason
+from harness.judging.judge import Ending, Judge, crash_reason
 from harness.watch import follow
-from harness.triage import FaultDump
+from harness.judging.triage import FaultDump
 from harness.uart import Line
-from harness.verdict import Outcome
+from harness.judging.verdict import Outcome
 
 
 class UartFailure(HarnessError):

@@ -1,7 +1,7 @@
 """Exception hierarchy. Each error carries what a user needs to fix it."""
 from __future__ import annotations
 
-from harness.verdict import EXIT_USAGE, Verdict
+from harness.judging.verdict import EXIT_USAGE, Verdict
 
 
 class HarnessError(Exception):
@@ -47,4 +47,4 @@ class EmulatorError(HarnessError):
 class Interrupted(HarnessError):
     """SIGINT or SIGTERM reached the harness."""
 
-    from harness.verdict import EXIT_INTERRUPTED as exit_code  # noqa: E402
+    from harness.judging.verdict import EXIT_INTERRUPTED as exit_code  # noqa: E402

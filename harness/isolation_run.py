@@ -15,11 +15,11 @@ import os
 from pathlib import Path
 
 from harness import apps, symbols
-from harness.isolation import ProbeJudge
-from harness.checklog import judge_log
+from harness.judging.isolation import ProbeJudge
+from harness.judging.replay import judge_log
 from harness.paths import BOARDS_DIR
-from harness.report import RunResult
-from harness.verdict import Outcome, Verdict
+from harness.judging.results import RunResult
+from harness.judging.verdict import Outcome, Verdict
 
 PROBE_APP = "isolation_probe"
 # The probe function that performs each access (to place a fault whose address
@@ -76,7 +76,8 @@ def _settings(settings: dict) -> str:
 @functools.lru_cache(maxsize=None)
 def _judging_rules() -> str:
     """A hash of the code that judges probe output: new rules, new certificates."""
-    from harness import isolation, triage
+    from harness.judging import isolation
+    from harness.judging import triage
     text = "".join(Path(m.__file__).read_text() for m in (isolation, triage))
     return hashlib.sha256(text.encode() + Path(__file__).read_bytes()).hexdigest()[:12]
 

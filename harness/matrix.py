@@ -19,11 +19,12 @@ from pathlib import Path
 
 import yaml
 
-from harness import __version__, apps, expect, report
+from harness import __version__, apps, report
+from harness import expectations
 from harness.errors import UsageError
-from harness.report import RunResult
+from harness.judging.results import RunResult
 from harness.runner import validate
-from harness.verdict import Verdict, worst
+from harness.judging.verdict import Verdict, worst
 
 INFRA = (Verdict.EMULATOR_ERROR, Verdict.STALL)    # retried with --retry-infra, never FAIL/CRASH
 # An emulator whose processes a session reuses (Renode) gets one more process
@@ -149,7 +150,7 @@ def _loop(session, pool, queue, jobs, progress, fail_fast, retry_infra, out) -> 
 def _run_entry(session, entry: Entry, retry_infra: int, progress) -> RunResult:
     app = apps.load(entry.app)
     board = validate([entry.board], [entry.emulator])[0][0]
-    spec = expect.load(app.expect)
+    spec = expectations.load(app.expect)
     progress.started(entry)
     attempts = []
     while True:

@@ -4,38 +4,10 @@ from __future__ import annotations
 import json
 import os
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.verdict import Outcome, Verdict
-
-
-@dataclass
-class RunResult:
-    app: str
-    board: str
-    emulator: str
-    outcome: Outcome
-    run_dir: Path
-    timings: dict = field(default_factory=dict)
-    provenance: dict = field(default_factory=dict)
-    certificate: dict | None = None
-    artifacts: dict = field(default_factory=dict)
-
-    @property
-    def verdict(self) -> Verdict:
-        return self.outcome.verdict
-
-    @property
-    def name(self) -> str:
-        return f"{self.app}.{self.board}.{self.emulator}"
-
-    def to_json(self) -> dict:
-        return {"app": self.app, "board": self.board, "emulator": self.emulator,
-                **self.outcome.to_json(), "exit_code": self.verdict.code,
-                "timings": self.timings, "provenance": self.provenance,
-                "isolation": self.certificate, "artifacts": self.artifacts,
-                "run_dir": str(self.run_dir)}
+from harness.judging.results import RunResult
+from harness.judging.verdict import Verdict
 
 
 def line(r: RunResult) -> str:

@@ -17,12 +17,14 @@ from pathlib import Path
 
 from harness import boards as boards_mod
 from harness import build as build_mod
-from harness import agreement, emulators, expect, isolation_run, report, symbols, toolchain
+from harness import emulators, isolation_run, report, symbols, toolchain
+from harness.judging import agreement
+from harness import expectations
 from harness.device import Device
 from harness.errors import HarnessError, Interrupted
-from harness.judge import Judge
-from harness.report import RunResult
-from harness.verdict import Outcome, Verdict
+from harness.judging.judge import Judge
+from harness.judging.results import RunResult
+from harness.judging.verdict import Outcome, Verdict
 from harness.watch import watch
 
 log = logging.getLogger(__name__)
@@ -114,14 +116,14 @@ class Session:
 
     # -- running -----------------------------------------------------------
     def run(self, app, board_names, emulator_names) -> list[RunResult]:
-        spec = expect.load(app.expect)
+        spec = expectations.load(app.expect)
         pairs = validate(board_names, emulator_names)
         return [self.run_checked(app, board, emu, spec) for board, emu in pairs]
 
     def agreements(self, app, results: list[RunResult]) -> list[dict]:
         """Compare runs of one (app, board) on several emulators; written to
         runs/<app>/<board>.agreement.json."""
-        spec = expect.load(app.expect)
+        spec = expectations.load(app.expect)
         found = []
         for board in dict.fromkeys(r.board for r in results):
             same = [r for r in results if r.board == board]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import serial
 
-from harness.lines import LineSplitter
+from harness.judging.lines import LineSplitter
 
 
 @dataclass(frozen=True)

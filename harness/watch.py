@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import Interrupted
-from harness.judge import Ending, Judge
+from harness.judging.judge import Ending, Judge
 from harness.uart import UartStream
 
 log = logging.getLogger(__name__)

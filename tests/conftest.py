@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import expect
+from harness import expectations
 from harness.paths import APPS_DIR, ROOT
 
 DATA = Path(__file__).parent / "data"
@@ -18,7 +18,7 @@ SHARED = ROOT.parent / "shared"
 
 @pytest.fixture(scope="session")
 def prod_spec():
-    return expect.load(APPS_DIR / "prod_consumer" / "expect.yaml")
+    return expectations.load(APPS_DIR / "prod_consumer" / "expect.yaml")
 
 
 @pytest.fixture

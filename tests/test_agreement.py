@@ -2,10 +2,10 @@
 from pathlib import Path
 
 from conftest import real_log
-from harness.agreement import compare
-from harness.checklog import judge_bytes
-from harness.report import RunResult
-from harness.verdict import Verdict
+from harness.judging.agreement import compare
+from harness.judging.replay import judge_bytes
+from harness.judging.results import RunResult
+from harness.judging.verdict import Verdict
 
 
 def run_of(emulator, data, prod_spec, sha="a" * 64):

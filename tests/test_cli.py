@@ -4,8 +4,8 @@ import json
 import pytest
 
 from conftest import DATA
-from harness.cli import main
-from harness.verdict import EXIT_USAGE, Verdict
+from harness.frontends.cli import main
+from harness.judging.verdict import EXIT_USAGE, Verdict
 from test_triage import ARM_MPU
 
 

@@ -1,6 +1,7 @@
 import pytest
 
-from harness import expect
+from harness import expectations
+from harness.judging import expect
 from harness.errors import UsageError
 
 
@@ -29,11 +30,11 @@ def test_malformed_specs_say_what_is_wrong(data, words):
 
 def test_missing_and_unparsable_files(tmp_path):
     with pytest.raises(UsageError, match="not found"):
-        expect.load(tmp_path / "nope.yaml")
+        expectations.load(tmp_path / "nope.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("events: {x: [unclosed\n")
     with pytest.raises(UsageError, match="not valid YAML"):
-        expect.load(bad)
+        expectations.load(bad)
 
 
 def test_a_lone_variable_ranges_over_all_keys():

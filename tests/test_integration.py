@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import main
-from harness.verdict import Verdict
+from harness.frontends.cli import main
+from harness.judging.verdict import Verdict
 
 pytestmark = pytest.mark.integration
 BOARDS = ["mps2_an385", "qemu_x86"]

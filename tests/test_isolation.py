@@ -3,11 +3,11 @@ import re
 
 import pytest
 
-from harness.isolation import ProbeJudge
-from harness.judge import Ending
-from harness.lines import LineSplitter
+from harness.judging.isolation import ProbeJudge
+from harness.judging.judge import Ending
+from harness.judging.lines import LineSplitter
 from harness.paths import APPS_DIR
-from harness.verdict import Verdict
+from harness.judging.verdict import Verdict
 
 LOGS = APPS_DIR / "isolation_probe" / "logs"
 PROTECTION = {"mps2_an385": "mpu", "qemu_x86": "mmu"}

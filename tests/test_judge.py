@@ -1,8 +1,8 @@
 """Verdicts from whole logs: the pure part of a run."""
 from conftest import real_log
-from harness.checklog import judge_bytes
-from harness.judge import Ending, Judge
-from harness.verdict import Verdict
+from harness.judging.replay import judge_bytes
+from harness.judging.judge import Ending, Judge
+from harness.judging.verdict import Verdict
 from test_triage import ARM_MPU
 
 
@@ -46,7 +46,7 @@ def test_endings_map_to_distinct_verdicts(prod_spec):
 
 
 def test_fail_on_pattern_fails_at_once():
-    from harness import expect
+    from harness.judging import expect
     spec = expect.parse({"events": {"done": {"literal": "DONE", "final": True}},
                          "fail_on": ["BAD THING"]})
     j = Judge(spec)

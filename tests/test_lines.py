@@ -1,4 +1,4 @@
-from harness.lines import MAX_LINE, LineSplitter
+from harness.judging.lines import MAX_LINE, LineSplitter
 
 
 def split_all(chunks):

@@ -4,10 +4,10 @@ import random
 import pytest
 
 from conftest import real_log, seed_sample_output
-from harness.checklog import judge_bytes
-from harness.lines import LineSplitter
-from harness.matcher import Matcher
-from harness.verdict import Verdict
+from harness.judging.replay import judge_bytes
+from harness.judging.lines import LineSplitter
+from harness.judging.matcher import Matcher
+from harness.judging.verdict import Verdict
 
 REAL_LOGS = ["prod_consumer.mps2_an385.qemu.log", "prod_consumer.qemu_x86.qemu.log",
              "prod_consumer.mps2_an385.qemu.harness.raw", "prod_consumer.qemu_x86.qemu.harness.raw",

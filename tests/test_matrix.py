@@ -7,10 +7,11 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from conftest import DATA, FAKES
-from harness import matrix, progress
+from harness import matrix
+from harness.frontends import progress
 from harness.build import Built
 from harness.runner import Session
-from harness.verdict import Verdict
+from harness.judging.verdict import Verdict
 from harness.workspace import Workspace
 
 PASS_LOG = str(DATA / "prod_consumer.mps2_an385.qemu.log")
@@ -138,12 +139,13 @@ def test_matrix_file_cross_product_and_explicit_runs(tmp_path):
 
 @pytest.mark.parametrize("status", ["UNTRUSTED", "INVALID"])
 def test_a_pass_on_an_uncertified_board_is_never_pass(fake_session, status):
-    from harness import apps, boards, expect
+    from harness import apps, boards
+    from harness import expectations
     session, firmware = fake_session
     firmware("prod_consumer", "mps2_an385", log=PASS_LOG)
     app = apps.load("prod_consumer")
-    spec = expect.load(app.expect)
-    from harness.judge import Judge
+    spec = expectations.load(app.expect)
+    from harness.judging.judge import Judge
     result = session.run_one(app, boards.load("mps2_an385"), "qemu", lambda: Judge(spec),
                              {"status": status, "summary": "other_write succeeded"})
     assert result.verdict is Verdict.UNTRUSTED

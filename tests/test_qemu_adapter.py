@@ -8,9 +8,9 @@ from conftest import DATA, FAKES
 from harness.boards import Board
 from harness.emulators.qemu import Qemu
 from harness.errors import EmulatorError, SetupError
-from harness.judge import Judge
+from harness.judging.judge import Judge
 from harness.process import session_alive
-from harness.verdict import Verdict
+from harness.judging.verdict import Verdict
 from harness.watch import watch
 from test_triage import ARM_MPU
 

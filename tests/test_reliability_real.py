@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from harness.cli import main
-from harness.verdict import EXIT_INTERRUPTED, Verdict
+from harness.frontends.cli import main
+from harness.judging.verdict import EXIT_INTERRUPTED, Verdict
 
 pytestmark = pytest.mark.integration
 HARNESS = [sys.executable, "-m", "harness"]

@@ -7,9 +7,9 @@ from harness.emulators import renode_host
 from harness.emulators.renode import Renode
 from harness.emulators.renode_host import HostPool
 from harness.errors import EmulatorError, SetupError, UsageError
-from harness.judge import Judge
+from harness.judging.judge import Judge
 from harness.process import session_alive
-from harness.verdict import Verdict
+from harness.judging.verdict import Verdict
 from harness.watch import watch
 
 PASS_LOG = (DATA / "prod_consumer.mps2_an385.qemu.log").read_text(errors="replace")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import main
+from harness.frontends.cli import main
 
 pytestmark = pytest.mark.integration
 RENODE_BOARDS = ["mps2_an385", "stm32f4_disco", "nrf52840dk_nrf52840"]
@@ -69,10 +69,11 @@ def test_qemu_and_renode_agree_on_mps2_an385(renode_run, harness_out, capsys):
 def test_runs_of_a_session_share_one_renode_and_see_a_fresh_emulation(renode_run, harness_out):
     """The second run in a reused Renode prints the very bytes of a run in a new
     process (Clear leaves nothing behind), and closing the session stops Renode."""
-    from harness import apps, boards, config, expect
+    from harness import apps, boards, config
+    from harness import expectations
     from harness.process import session_alive
     app, board = apps.load("prod_consumer"), boards.load("mps2_an385")
-    spec = expect.load(app.expect)
+    spec = expectations.load(app.expect)
     with config.make_session(dict(os.environ), out=str(harness_out), say=lambda m: None,
                              reuse_emulators=False) as alone:
         fresh = alone.run_checked(app, board, "renode", spec)

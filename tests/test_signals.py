@@ -8,7 +8,7 @@ import time
 import pytest
 
 from conftest import FAKES, processes_under
-from harness.verdict import EXIT_INTERRUPTED
+from harness.judging.verdict import EXIT_INTERRUPTED
 
 
 def emulators_under(path, harness_pid: int) -> list[str]:

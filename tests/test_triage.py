@@ -1,5 +1,5 @@
 """Fault dumps in the exact formats Zephyr 3.0 prints (arch/*/core/fatal.c, kernel/fatal.c)."""
-from harness.triage import FaultDump, is_fatal, parse_dump
+from harness.judging.triage import FaultDump, is_fatal, parse_dump
 
 ARM_MPU = """\
 E: ***** MPU FAULT *****

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import UsageError
-from harness.west_command import app_for, read_build_dir
+from harness.frontends.west_command import app_for, read_build_dir
 
 WEST = [sys.executable, "-m", "west"]
 

@@ -1,6 +1,6 @@
 # West loads this file for `west harness`; the command lives in the harness package.
 try:
-    from harness.west_command import HarnessCommand  # noqa: F401
+    from harness.frontends.west_command import HarnessCommand  # noqa: F401
 except ImportError as exc:  # west runs under a Python without the harness installed
     from west.commands import WestCommand
 

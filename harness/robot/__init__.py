@@ -1,4 +1,4 @@
 """Robot Framework keyword libraries: `Library    harness.robot.Emulation`."""
-from harness.robot.emulation import Emulation
+from harness.frontends.robot import Emulation
 
 __all__ = ["Emulation"]

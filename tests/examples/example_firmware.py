@@ -7,7 +7,7 @@ app with the UART attached before the CPU starts and always tears it down.
 """
 import pytest
 
-from harness.verdict import Verdict
+from harness.judging.verdict import Verdict
 
 
 def test_prod_consumer_completes(harness_device, harness_expect):

@@ -10,7 +10,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
-from harness import apps, cli  # noqa: E402
+from harness import apps  # noqa: E402
+from harness.frontends import cli  # noqa: E402
 from harness.build import Built  # noqa: E402
 from harness.runner import Session  # noqa: E402
 from harness.workspace import Workspace  # noqa: E402

@@ -12,9 +12,9 @@ import re
 from collections import deque
 from dataclasses import dataclass, field
 
-from harness.judge import TAIL, Ending
-from harness.triage import parse_dump
-from harness.verdict import Outcome, Verdict
+from harness.judging.judge import TAIL, Ending
+from harness.judging.triage import parse_dump
+from harness.judging.verdict import Outcome, Verdict
 
 PROBE = re.compile(r"PROBE:(BEGIN|CASE|SURVIVED|FATAL|RESULT|END)\b(.*)")
 FIELD = re.compile(r"(\w+)=(\S+)")

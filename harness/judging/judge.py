@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from harness.expect import Expectation
-from harness.matcher import Matcher, Violation
-from harness.triage import FaultDump
-from harness.verdict import Outcome, Verdict
+from harness.judging.expect import Expectation
+from harness.judging.matcher import Matcher, Violation
+from harness.judging.triage import FaultDump
+from harness.judging.verdict import Outcome, Verdict
 
 DUMP_GRACE_S = 0.5     # host seconds to wait for the rest of a fault dump
 TAIL = 20

@@ -1,4 +1,5 @@
-"""Expectation specs: YAML data -> validated, typed objects (done once, at the edge).
+"""Expectation specs: parsed data -> validated, typed objects (pure; files are read by
+harness.expectations).
 
 An expectation file names *events* (a line pattern, literal unless `regex:` is
 used) and *order rules* between them (`got[n] < processed[n+1]`). See
@@ -8,9 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
-
-import yaml
 
 from harness.errors import UsageError
 
@@ -66,18 +64,6 @@ class Expectation:
 
     def event(self, name: str) -> EventSpec:
         return next(e for e in self.events if e.name == name)
-
-
-def load(path: str | Path) -> Expectation:
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise UsageError(f"expectation file not found: {path}",
-                         "pass --expect FILE or add expect.yaml next to the app") from None
-    except yaml.YAMLError as exc:
-        raise UsageError(f"{path}: not valid YAML: {exc}") from None
-    return parse(data, str(path))
 
 
 def parse(data, where: str = "<spec>") -> Expectation:

@@ -13,10 +13,11 @@ import os
 from robot.api import logger
 from robot.api.deco import keyword, library
 
-from harness import apps, boards, expect
+from harness import apps, boards
+from harness import expectations
 from harness.config import make_session
 from harness.errors import HarnessError
-from harness.verdict import Verdict
+from harness.judging.verdict import Verdict
 
 
 @library(scope="SUITE", auto_keywords=False)
@@ -91,7 +92,7 @@ class Emulation:
     def wait_for_expected_sequence(self, app: str = apps.DEFAULT_APP,
                                    timeout: float | None = None) -> str:
         """Check the whole UART log against the app's expectation file; fail unless PASS."""
-        spec = self._call(lambda: expect.load(apps.load(app).expect))
+        spec = self._call(lambda: expectations.load(apps.load(app).expect))
         outcome = self.device.expect_sequence(spec, self._timeout(timeout))
         self._log_new()
         if outcome.verdict is not Verdict.PASS:

@@ -5,7 +5,8 @@ import os
 
 import pytest
 
-from harness import apps, boards, expect
+from harness import apps, boards
+from harness import expectations
 from harness.config import make_session
 
 
@@ -54,5 +55,5 @@ def harness_device(harness_session, harness_app, harness_board, harness_emulator
 def harness_expect(harness_app):
     """Call with a device (and a host-seconds timeout) to judge its UART against
     the app's expectation file; returns the Outcome."""
-    spec = expect.load(harness_app.expect)
+    spec = expectations.load(harness_app.expect)
     return lambda device, timeout=30.0: device.expect_sequence(spec, timeout)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from harness.expect import EventSpec, Expectation, Ref
+from harness.judging.expect import EventSpec, Expectation, Ref
 
 
 @dataclass(frozen=True)

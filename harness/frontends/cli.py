@@ -1,0 +1,227 @@
+"""The `harness` command: a thin adapter over harness.runner.
+
+Exit codes: each run verdict has its own (see harness.judging.verdict and README);
+bad input exits 2, an interrupt 130. All mapping happens in `main`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from harness import (__version__, apps, config, emulators, isolation_run, matrix, report,
+                     runner, setup, workspace)
+from harness.frontends import checklog, doctor
+from harness.frontends import progress as progress_mod
+from harness.errors import HarnessError, Interrupted, UsageError
+from harness.judging.verdict import EXIT_INTERRUPTED, Verdict, worst
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="harness", description=__doc__.splitlines()[0])
+    p.add_argument("--version", action="version", version=f"harness {__version__}")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging on stderr")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="build and boot an app, judge its UART log")
+    run.add_argument("--app", default=apps.DEFAULT_APP,
+                     help=f"app name ({', '.join(apps.known())}) or a Zephyr app directory")
+    run.add_argument("--expect", help="expectation file (default: the app's expect.yaml)")
+    run.add_argument("--board", action="append", help="board (repeat or comma-separate; "
+                     "default: the app's boards)")
+    run.add_argument("--emulator", help=f"emulator(s), comma-separated ({', '.join(emulators.ADAPTERS)})")
+    _common(run)
+    run.add_argument("--timeout", type=float, help="host seconds per boot (default: board file)")
+    run.add_argument("--pristine", action="store_true", help="rebuild from scratch")
+    run.add_argument("--no-isolation", action="store_true",
+                     help="skip the isolation proof (the run then cannot PASS... see README)")
+
+    chk = sub.add_parser("check-log", help="judge a saved UART log without building or booting")
+    chk.add_argument("log", help="the log file (raw bytes are fine)")
+    chk.add_argument("--app", default=apps.DEFAULT_APP)
+    chk.add_argument("--expect", help="expectation file (default: the app's)")
+    chk.add_argument("--json", action="store_true", help="print the outcome as JSON")
+
+    mx = sub.add_parser("matrix", help="run apps x boards x emulators in parallel, with a "
+                        "live summary, one JUnit file and a JSON summary")
+    mx.add_argument("--app", action="append", help="app(s) (default: prod_consumer)")
+    mx.add_argument("--board", action="append", help="board(s) (default: each app's boards)")
+    mx.add_argument("--emulator", help="emulator(s), comma-separated (default: qemu)")
+    mx.add_argument("--matrix", help="YAML file with apps:, boards:, emulators: lists "
+                    "(a cross product) and/or runs: ['APP BOARD EMULATOR', ...]")
+    mx.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
+                    help="parallel runs (default: the number of CPUs, %(default)s here)")
+    mx.add_argument("--fail-fast", action="store_true", help="cancel queued runs after a non-PASS")
+    mx.add_argument("--retry-infra", type=int, default=0, metavar="N",
+                    help="re-run emulator errors up to N times (never FAIL or CRASH)")
+    _common(mx)
+    mx.add_argument("--timeout", type=float, help="host seconds per boot (default: board file)")
+    mx.add_argument("--no-isolation", action="store_true", help="skip the isolation proof")
+
+    pr = sub.add_parser("prove", help="run the isolation probe: certify that the MPU/MMU "
+                        "enforces memory domains on a board and emulator")
+    pr.add_argument("--board", action="append", help="board(s) (default: the probe's boards)")
+    pr.add_argument("--emulator", help="emulator(s), comma-separated (default: qemu)")
+    _common(pr)
+    pr.add_argument("--timeout", type=float, help="host seconds per boot (default: board file)")
+    pr.add_argument("--fresh", action="store_true", help="ignore a cached certificate")
+    pr.add_argument("--json", action="store_true", help="print the certificates as JSON")
+    pr.add_argument("--log", help="judge a saved probe UART log instead of booting "
+                    "(needs exactly one --board)")
+
+    st = sub.add_parser("setup", help="create the west workspace (default ~/zephyrproject)")
+    st.add_argument("--workspace", default=str(workspace.DEFAULT))
+    st.add_argument("--mirror", help="directory of git mirrors to use instead of the network")
+    st.add_argument("--no-requirements", action="store_true",
+                    help="do not pip install Zephyr's scripts/requirements-base.txt")
+
+    doc = sub.add_parser("doctor", help="show what was found: west, workspace, toolchains, emulators")
+    doc.add_argument("--workspace")
+    return p
+
+
+def _common(p) -> None:
+    p.add_argument("--workspace", help="west workspace or zephyr directory")
+    p.add_argument("--renode", help=f"renode launcher (default: ${config.ENV_RENODE} or PATH)")
+    p.add_argument("--out", default="harness-out", help="artifacts directory (default: %(default)s)")
+    p.add_argument("--no-reuse", action="store_true",
+                   help="a new emulator process for every run (Renode; QEMU always starts "
+                   "one): slower, nothing but the files is shared between runs")
+
+
+def _split(values) -> list[str]:
+    return [v for item in values or [] for v in item.split(",") if v]
+
+
+def _session(args, environ: dict):
+    return config.make_session(
+        environ, args.workspace, args.out, getattr(args, "timeout", None),
+        getattr(args, "pristine", False), not getattr(args, "no_isolation", False),
+        getattr(args, "renode", None), say=lambda msg: print(msg, file=sys.stderr, flush=True),
+        reuse_emulators=not args.no_reuse)
+
+
+def cmd_run(args, environ) -> int:
+    app = apps.load(args.app, args.expect)
+    board_names = _split(args.board) or list(app.boards)
+    if not board_names:
+        raise UsageError(f"no board given for app {app.name}", "pass --board NAME")
+    emulator_names = _split([args.emulator]) if args.emulator else None
+    runner.validate(board_names, emulator_names)
+    with _session(args, environ) as session:
+        results = session.run(app, board_names, emulator_names)
+        for r in results:
+            print(report.line(r), flush=True)
+        verdicts = [r.verdict for r in results]
+        for found in session.agreements(app, results):
+            print(report.agreement_line(found), flush=True)
+            verdicts += [] if found["agree"] else [Verdict.DISAGREE]
+    return worst(verdicts).code
+
+
+def cmd_matrix(args, environ) -> int:
+    if args.matrix:
+        entries = matrix.load_file(args.matrix)
+    else:
+        entries = matrix.entries(_split(args.app) or [apps.DEFAULT_APP], _split(args.board),
+                                 _split([args.emulator]) if args.emulator else None)
+    if args.jobs < 1:
+        raise UsageError("-j needs a positive number of parallel runs")
+    progress = progress_mod.for_stream(sys.stderr)
+    with _session(args, environ) as session:
+        try:
+            out = matrix.run(session, entries, args.jobs, progress, args.fail_fast,
+                             args.retry_infra)
+        finally:
+            progress.stop()
+    files = matrix.write_reports(session, out, session.out_dir / "matrix")
+    for r in out.results:
+        print(report.line(r), flush=True)
+    for e in out.cancelled:
+        print(f"{'CANCELLED':<14} {e.app} {e.board} {e.emulator}  (--fail-fast)")
+    print(f"matrix: {len(out.results)} run(s) in {out.wall_s:.1f} s, worst verdict "
+          f"{out.verdict}; junit: {files['junit']}; summary: {files['summary']}")
+    return out.verdict.code
+
+
+def cmd_prove(args, environ) -> int:
+    probe = apps.load(isolation_run.PROBE_APP)
+    emulator_names = _split([args.emulator]) if args.emulator else None
+    pairs = runner.validate(_split(args.board) or list(probe.boards), emulator_names)
+    if args.log:
+        if len(pairs) != 1:
+            raise UsageError("--log needs exactly one --board (its protection kind matters)")
+        results = [isolation_run.certify_log(_read(args.log), *pairs[0], args.log)]
+    else:
+        with _session(args, environ) as session:
+            results = [isolation_run.certify(session, board, emu, fresh=args.fresh)
+                       for board, emu in pairs]
+    for r in results:
+        if args.json:
+            print(json.dumps(r.certificate, indent=2))
+        else:
+            print(report.certificate_text(r))
+    return worst(r.verdict for r in results).code
+
+
+def _read(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read log {path}: {exc.strerror}") from None
+
+
+def cmd_check_log(args, environ) -> int:
+    return checklog.main(args)
+
+
+def cmd_setup(args, environ) -> int:
+    top = Path(args.workspace).expanduser()
+    print(f"setting up the west workspace at {top}", file=sys.stderr)
+    setup.setup(top, Path(args.mirror) if args.mirror else None,
+                say=lambda m: print(m, file=sys.stderr, flush=True),
+                requirements=not args.no_requirements)
+    ws = workspace.find(str(top), None, Path.cwd(), Path.home())
+    print(f"workspace ready: {ws.topdir} (Zephyr {ws.version()} at {ws.revision()[:12]})")
+    return 0
+
+
+def cmd_doctor(args, environ) -> int:
+    return doctor.main(args.workspace, environ)
+
+
+COMMANDS = {"run": cmd_run, "matrix": cmd_matrix, "prove": cmd_prove, "check-log": cmd_check_log, "setup": cmd_setup, "doctor": cmd_doctor}
+
+
+def _raise_interrupted(signum, frame):
+    raise Interrupted(f"stopped by {signal.Signals(signum).name}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    environ = dict(os.environ)            # the only place the environment is read
+    return guarded(lambda: COMMANDS[args.command](args, environ))
+
+
+def guarded(action) -> int:
+    """Run `action`, mapping errors and signals to exit codes (the one place that does)."""
+    previous = signal.signal(signal.SIGTERM, _raise_interrupted)
+    try:
+        return action()
+    except HarnessError as exc:
+        print(f"harness: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("harness: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+__all__ = ["main", "Verdict"]
