@@ -48,7 +48,7 @@ def warm(out: str, repeat: int) -> dict:
             vtimes = [r.outcome.evidence.get("virtual_time_s") for r in runs]
             med["vtime"] = statistics.median(vtimes) if None not in vtimes else None
             figures[(board_name, emu)] = med
-        figures["renode_version"] = session.emulator(board, "renode", session.out_dir).version()
+        figures["renode_version"] = session.emulators.adapter(board, "renode", session.out_dir).version()
     return figures
 
 

@@ -9,6 +9,8 @@ import yaml
 from harness.errors import UsageError
 from harness.paths import BOARDS_DIR
 
+DEFAULT_BOARD = "mps2_an385"      # Keyword and fixture default: Armv7-M MPU, QEMU and Renode
+
 
 @dataclass(frozen=True)
 class Board:

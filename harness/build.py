@@ -29,7 +29,7 @@ class Built:
     sha256: str
 
 
-def build(source: Path, board: str, build_dir: Path, log_path: Path, workspace, toolchain,
+def build(*, source: Path, board: str, build_dir: Path, log_path: Path, workspace, toolchain,
           environ: dict, pristine: bool = False, say=lambda msg: None,
           cancel: threading.Event | None = None) -> Built:
     """Run west build into `build_dir`, its output into `log_path`; return the ELF."""

@@ -17,7 +17,7 @@ ENV_RENODE = "HARNESS_RENODE"     # path to the renode launcher, when not on PAT
 def make_session(environ: dict, workspace_arg: str | None = None, out: str = "harness-out",
                  timeout_s: float | None = None, pristine: bool = False,
                  isolation: bool = True, renode: str | None = None, say=print,
-                 reuse_emulators: bool = True) -> Session:
+                 reuse_emulators: bool = True, build_dirs: dict | None = None) -> Session:
     ws = workspace.find(workspace_arg, environ.get("ZEPHYR_BASE"), Path.cwd(), Path.home())
     out_dir = writable_dir(out)
     overrides = {}
@@ -25,8 +25,9 @@ def make_session(environ: dict, workspace_arg: str | None = None, out: str = "ha
     if renode:
         overrides["renode"] = {"binary": renode}
     say(f"workspace: {ws.topdir} (Zephyr {ws.version()}, found by {ws.found_by})")
-    return Session(ws, out_dir, environ, timeout_s, pristine, isolation, say, overrides,
-                   reuse_emulators=reuse_emulators)
+    return Session(workspace=ws, out_dir=out_dir, environ=environ, timeout_s=timeout_s,
+                   pristine=pristine, isolation=isolation, say=say, emulator_overrides=overrides,
+                   build_dirs=build_dirs, reuse_emulators=reuse_emulators)
 
 
 def writable_dir(path: str) -> Path:

@@ -7,12 +7,13 @@ import re
 import time
 from pathlib import Path
 
+from harness.deadline import Deadline
 from harness.errors import HarnessError
 from harness.judging.judge import Ending, Judge, crash_reason
-from harness.watch import follow
 from harness.judging.triage import FaultDump
-from harness.uart import Line
 from harness.judging.verdict import Outcome
+from harness.uart import Line
+from harness.watch import follow
 
 
 class UartFailure(HarnessError):
@@ -74,14 +75,14 @@ class Device:
     def _lines(self, timeout: float):
         """Unconsumed lines, then new ones, until `timeout` host seconds pass.
         Failing strings and crashes fail in stream order, when their line is reached."""
-        deadline = time.monotonic() + timeout
+        deadline = Deadline(timeout)
         while True:
             while self._cursor < len(self.history):
                 line = self.history[self._cursor]
                 self._cursor += 1
                 self._check(line)
                 yield line
-            left = deadline - time.monotonic()
+            left = deadline.remaining()
             if left <= 0:
                 return
             if self.emulator.poll() is not None and self.stream.closed:

@@ -10,16 +10,20 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
-
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Protocol
 
 from harness import apps, symbols
+from harness.files import write_atomic
 from harness.judging.isolation import ProbeJudge
 from harness.judging.replay import judge_log
-from harness.paths import BOARDS_DIR
 from harness.judging.results import RunResult
 from harness.judging.verdict import Outcome, Verdict
+from harness.paths import BOARDS_DIR
+
+if TYPE_CHECKING:
+    from harness.builds import Builds
+    from harness.emulators import Emulators
 
 PROBE_APP = "isolation_probe"
 # The probe function that performs each access (to place a fault whose address
@@ -27,15 +31,26 @@ PROBE_APP = "isolation_probe"
 ACCESS_FUNCTION = {"read": "do_read", "write": "do_write", "stack": "recurse"}
 
 
-def certify(session, board, emu: str, fresh: bool = False) -> RunResult:
-    with session.lock(("certificate", board.name, emu)):
+class Pipeline(Protocol):
+    """What the proof needs of a session: its builds, its emulators, its output
+    directory (for the cache) and one judged run."""
+    builds: Builds
+    emulators: Emulators
+    out_dir: Path
+
+    def run_one(self, app, board, emu: str, make_judge: Callable, certificate: dict | None = None
+                ) -> RunResult: ...
+
+
+def certify(session: Pipeline, board, emu: str, fresh: bool = False) -> RunResult:
+    with session.builds.lock(("certificate", board.name, emu)):
         return _certify(session, board, emu, fresh)
 
 
-def _certify(session, board, emu: str, fresh: bool) -> RunResult:
+def _certify(session: Pipeline, board, emu: str, fresh: bool) -> RunResult:
     app = apps.load(PROBE_APP)
-    built = session.firmware(app, board)
-    emulator = session.emulator(board, emu, session.out_dir)
+    built = session.builds.firmware(app, board)
+    emulator = session.emulators.adapter(board, emu, session.out_dir)
     version = emulator.version()
     key = hashlib.sha256(f"{board.name}|{emu}|{version}|{_settings(emulator.settings)}|"
                          f"{built.sha256}|{_judging_rules()}".encode()).hexdigest()[:16]
@@ -49,18 +64,15 @@ def _certify(session, board, emu: str, fresh: bool) -> RunResult:
     result = session.run_one(app, board, emu, lambda: ProbeJudge(board.protection))
     cert = result.outcome.evidence.get("certificate") or {"status": "INVALID",
                                                           "summary": result.outcome.reason}
-    _place_unreported_addresses(cert, built.elf, session.toolchain(board).addr2line)
+    _place_unreported_addresses(cert, built.elf, session.builds.toolchain(board).addr2line)
     cert.update(run_dir=str(result.run_dir), elf_sha256=built.sha256, emulator=version,
                 board=board.name, cached=False)
     result.certificate = cert
     if result.verdict in (Verdict.PASS, Verdict.UNTRUSTED, Verdict.FAIL):   # a real judgement
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({
+        write_atomic(cache, json.dumps({        # parallel runs read whole files
             "certificate": cert, "verdict": result.verdict.name, "reason": result.outcome.reason,
             "run_dir": str(result.run_dir.relative_to(session.out_dir)),
             "provenance": result.provenance}, indent=2))
-        os.replace(tmp, cache)                   # atomic: parallel runs read whole files
     return result
 
 
@@ -76,8 +88,7 @@ def _settings(settings: dict) -> str:
 @functools.lru_cache(maxsize=None)
 def _judging_rules() -> str:
     """A hash of the code that judges probe output: new rules, new certificates."""
-    from harness.judging import isolation
-    from harness.judging import triage
+    from harness.judging import isolation, triage
     text = "".join(Path(m.__file__).read_text() for m in (isolation, triage))
     return hashlib.sha256(text.encode() + Path(__file__).read_bytes()).hexdigest()[:12]
 

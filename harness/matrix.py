@@ -19,12 +19,11 @@ from pathlib import Path
 
 import yaml
 
-from harness import __version__, apps, report
-from harness import expectations
+from harness import __version__, apps, expectations, report
 from harness.errors import UsageError
 from harness.judging.results import RunResult
-from harness.runner import validate
 from harness.judging.verdict import Verdict, worst
+from harness.runner import validate
 
 INFRA = (Verdict.EMULATOR_ERROR, Verdict.STALL)    # retried with --retry-infra, never FAIL/CRASH
 # An emulator whose processes a session reuses (Renode) gets one more process
@@ -112,7 +111,7 @@ def process_limits(session, queue: list[Entry], jobs: int) -> dict:
     each process serves several runs instead of paying its start-up per run."""
     limits = {}
     for emu in {e.emulator for e in queue}:
-        if session.pool(emu) is not None:
+        if session.emulators.pool(emu) is not None:
             count = sum(e.emulator == emu for e in queue)
             limits[emu] = max(1, min(jobs, -(-count // RUNS_PER_PROCESS)))
     return limits

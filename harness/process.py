@@ -11,6 +11,9 @@ import subprocess
 import time
 from pathlib import Path
 
+from harness.deadline import Deadline
+from harness.files import write_atomic
+
 log = logging.getLogger(__name__)
 
 
@@ -99,7 +102,7 @@ class OwnedProcess:
 def kill_session(sid: int, timeout: float = 2.0) -> None:
     """SIGKILL the child's whole session (its process group, and the groups its
     children made, e.g. ninja's jobs) until nothing of it is left (bounded)."""
-    deadline = time.monotonic() + timeout
+    deadline = Deadline(timeout)
     while True:
         members = session_members(sid)
         if not members:
@@ -109,7 +112,7 @@ def kill_session(sid: int, timeout: float = 2.0) -> None:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        if time.monotonic() >= deadline:
+        if deadline.expired():
             return
         time.sleep(0.01)
 
@@ -148,6 +151,12 @@ def _is_zombie(pid: int) -> bool:
 VERSION_CACHE = Path("~/.cache/zephyr-isolation-harness/tool-versions.json")
 
 
+def which(name: str, environ: dict) -> str | None:
+    """`name` resolved on the PATH of `environ` (the session's environment, captured once
+    at the edge), so every part of the harness, `doctor` included, finds the same binary."""
+    return shutil.which(name, path=environ.get("PATH", os.defpath))
+
+
 @functools.lru_cache(maxsize=None)
 def tool_version(argv: tuple) -> str:
     """First line of `argv --version`-style output. Cached per process, and on disk
@@ -166,20 +175,17 @@ def tool_version(argv: tuple) -> str:
     version = text[0] if text and out.returncode == 0 else "unknown"
     if key and version != "unknown":
         try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({**_read_json(cache), key: version}))
-            os.replace(tmp, cache)
+            write_atomic(cache, json.dumps({**_read_json(cache), key: version}))
         except OSError:
             pass                               # a read-only HOME only costs time
     return version
 
 
 def _binary_key(argv: tuple) -> str | None:
-    exe = shutil.which(argv[0])
-    if not exe:
+    """argv[0] is a resolved path (see which())."""
+    if not os.path.isfile(argv[0]):
         return None
-    real = os.path.realpath(exe)
+    real = os.path.realpath(argv[0])
     st = os.stat(real)
     return f"{' '.join(argv[1:])}|{real}|{st.st_size}|{st.st_mtime_ns}"
 

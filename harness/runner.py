@@ -12,20 +12,22 @@ import os
 import shutil
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from harness import boards as boards_mod
-from harness import build as build_mod
-from harness import emulators, isolation_run, report, symbols, toolchain
-from harness.judging import agreement
-from harness import expectations
+from harness import emulators, expectations, isolation_run, report, symbols, toolchain
+from harness.builds import Builds
 from harness.device import Device
+from harness.emulators import Emulators
 from harness.errors import HarnessError, Interrupted
+from harness.judging import agreement
 from harness.judging.judge import Judge
 from harness.judging.results import RunResult
 from harness.judging.verdict import Outcome, Verdict
+from harness.toolchain import Toolchain
 from harness.watch import watch
+from harness.workspace import Workspace
 
 log = logging.getLogger(__name__)
 DEFAULT_EMULATOR = "qemu"
@@ -52,26 +54,31 @@ def validate(board_names, emulator_names) -> list[tuple]:
     return pairs
 
 
-@dataclass
 class Session:
-    """Everything a run needs, validated once at the edge."""
+    """The run pipeline of one harness invocation (a command, a Robot suite, a pytest
+    session): build -> boot -> judge -> report, over `builds` (toolchains and west
+    builds) and `emulators` (adapters and pooled processes). Validated at the edge
+    (harness.config); closed when the invocation ends."""
 
-    workspace: object
-    out_dir: Path
-    environ: dict
-    timeout_s: float | None = None      # host seconds; None: the board file's value
-    pristine: bool = False
-    isolation: bool = True
-    say: object = print
-    emulator_overrides: dict = field(default_factory=dict)   # e.g. {"renode": {"binary": ...}}
-    build_dirs: dict = field(default_factory=dict)   # (app, board) -> an existing build dir
-    reuse_emulators: bool = True        # runs may share an emulator process (fresh emulation)
-    _built: dict = field(default_factory=dict)
-    _toolchains: dict = field(default_factory=dict)
-    _locks: dict = field(default_factory=dict)      # one per (app, board): parallel runs share builds
-    _guard: threading.Lock = field(default_factory=threading.Lock)
-    cancel: threading.Event = field(default_factory=threading.Event)  # set: running boots abort
-    _pools: dict = field(default_factory=dict)      # emulator name -> its pool of processes
+    def __init__(self, *, workspace: Workspace, out_dir: Path, environ: dict,
+                 timeout_s: float | None = None, pristine: bool = False,
+                 isolation: bool = True, say: Callable[[str], None] = print,
+                 emulator_overrides: dict | None = None,
+                 build_dirs: dict[tuple[str, str], Path] | None = None,
+                 reuse_emulators: bool = True,
+                 find_toolchain: Callable[[str, dict], Toolchain] = toolchain.find) -> None:
+        self.workspace = workspace
+        self.out_dir = out_dir
+        self.environ = environ
+        self.timeout_s = timeout_s          # host seconds; None: the board file's value
+        self.isolation = isolation
+        self.say = say
+        self.cancel = threading.Event()     # set: running builds and boots abort
+        self.builds = Builds(workspace=workspace, out_dir=out_dir, environ=environ,
+                             pristine=pristine, say=say, cancel=self.cancel,
+                             build_dirs=build_dirs, find_toolchain=find_toolchain)
+        self.emulators = Emulators(out_dir=out_dir, environ=environ,
+                                   overrides=emulator_overrides, reuse=reuse_emulators)
 
     def __enter__(self) -> "Session":
         return self
@@ -82,37 +89,7 @@ class Session:
     def close(self) -> None:
         """Stop the emulator processes kept for reuse. Every front end calls this
         when its session ends, so no emulator outlives a harness invocation."""
-        with self._guard:
-            pools, self._pools = self._pools, {}
-        for pool in pools.values():
-            pool.close()
-
-    # -- building ----------------------------------------------------------
-    def toolchain(self, board) -> toolchain.Toolchain:
-        if board.arch not in self._toolchains:
-            self._toolchains[board.arch] = toolchain.find(board.arch, self.environ)
-        return self._toolchains[board.arch]
-
-    def firmware(self, app, board) -> build_mod.Built:
-        """Build (incrementally) once per session for each (app, board)."""
-        key = (app.name, board.name)
-        with self.lock(key):
-            return self._firmware(key, app, board)
-
-    def lock(self, key) -> threading.Lock:
-        """A lock per key, for work that parallel runs share (builds, certificates)."""
-        with self._guard:
-            return self._locks.setdefault(key, threading.Lock())
-
-    def _firmware(self, key, app, board) -> build_mod.Built:
-        if key not in self._built:
-            build_dir = self.build_dirs.get(key, self.out_dir / "build" / app.name / board.name)
-            self.say(f"building {app.name} for {board.name} (west build -d {build_dir})")
-            self._built[key] = build_mod.build(
-                app.source_dir(self.workspace.zephyr_base), board.name, build_dir,
-                self.build_log(app.name, board.name), self.workspace, self.toolchain(board),
-                self.environ, self.pristine, self.say, self.cancel)
-        return self._built[key]
+        self.emulators.close()
 
     # -- running -----------------------------------------------------------
     def run(self, app, board_names, emulator_names) -> list[RunResult]:
@@ -153,7 +130,7 @@ class Session:
         result = RunResult(app.name, board.name, emu, Outcome(Verdict.SETUP_ERROR, ""), run_dir)
         t0 = time.monotonic()
         try:
-            built = self.firmware(app, board)
+            built = self.builds.firmware(app, board)
             result.timings["build_s"] = round(built.seconds, 3)
             result.provenance = self.provenance(board, built)
             self._keep(built.log, run_dir / "build.log", result)
@@ -164,7 +141,7 @@ class Session:
             if verdict is None:
                 raise
             result.outcome = Outcome(verdict, str(exc) or "interrupted (SIGINT)")
-            build_log = self.build_log(app.name, board.name)
+            build_log = self.builds.log_path(app.name, board.name)
             if build_log.is_file():
                 self._keep(build_log, run_dir / "build.log", result)
             if verdict is Verdict.INTERRUPTED:
@@ -178,29 +155,14 @@ class Session:
                                     junit=str(run_dir / "junit.xml"))
         return result
 
-    def emulator(self, board, emu: str, run_dir: Path):
-        """The adapter for `emu` on `board`, with the session's overrides applied."""
-        settings = {**board.emulator(emu), **self.emulator_overrides.get(emu, {})}
-        return emulators.adapter(emu)(board, settings, run_dir, self.pool(emu), self.environ)
-
-    def pool(self, emu: str):
-        """The session's pool of reusable `emu` processes (None: a process per run)."""
-        pool_class = emulators.adapter(emu).pool_class
-        if not self.reuse_emulators or pool_class is None:
-            return None
-        with self._guard:
-            if emu not in self._pools:
-                self._pools[emu] = pool_class(self.out_dir / f".{emu}-processes", self.environ)
-            return self._pools[emu]
-
     def start_device(self, app, board, emu: str) -> Device:
         """Build `app` and boot it; the caller owns the Device and must close() it."""
-        built = self.firmware(app, board)
-        return Device(self.emulator(board, emu, self.new_run_dir(app.name, board.name, emu)),
+        built = self.builds.firmware(app, board)
+        return Device(self.emulators.adapter(board, emu, self.new_run_dir(app.name, board.name, emu)),
                       built.elf)
 
     def boot(self, result: RunResult, board, emu: str, built, judge) -> RunResult:
-        emulator = self.emulator(board, emu, result.run_dir)
+        emulator = self.emulators.adapter(board, emu, result.run_dir)
         settings = emulator.settings
         result.provenance["emulator"] = f"{emu}: {emulator.version()}"
         timeout = self.timeout_s or float(settings.get("timeout_s", 30))
@@ -216,13 +178,10 @@ class Session:
         fault = result.outcome.evidence.get("fault")
         if fault:
             fault["trace_resolved"] = symbols.resolve(built.elf, fault["trace"],
-                                                      self.toolchain(board).addr2line)
+                                                      self.builds.toolchain(board).addr2line)
         return result
 
     # -- bookkeeping -------------------------------------------------------
-    def build_log(self, app: str, board: str) -> Path:
-        return self.out_dir / "build" / app / f"{board}.build.log"
-
     def new_run_dir(self, app: str, board: str, emu: str) -> Path:
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f") + f"-{os.getpid()}"
         parent = self.out_dir / "runs" / app / f"{board}.{emu}"
@@ -238,7 +197,7 @@ class Session:
                 "zephyr_version": self.workspace.version(),
                 "zephyr_revision": self.workspace.revision(),
                 "workspace": str(self.workspace.topdir),
-                "toolchain": self.toolchain(board).describe(),
+                "toolchain": self.builds.toolchain(board).describe(),
                 "protection": f"{board.protection}: {board.protection_detail}"}
 
     @staticmethod

@@ -1,13 +1,12 @@
 """Resolve code addresses to function and file:line with the toolchain's addr2line."""
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
 
 def resolve(elf: Path, addresses: list[str], addr2line: str | None) -> list[dict]:
-    tool = addr2line or shutil.which("addr2line")
+    tool = addr2line                  # the toolchain's, resolved on the session's PATH
     if not addresses:
         return []
     if not tool:

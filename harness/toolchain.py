@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import glob
 import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.process import tool_version
 from harness.errors import SetupError
+from harness.process import tool_version, which
 
 INSTALL = {
     "arm": "apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi",
@@ -40,7 +39,7 @@ def find(arch: str, environ: dict) -> Toolchain:
         keep = {k: v for k, v in environ.items() if k.startswith(
             ("ZEPHYR_", "GNUARMEMB_", "LLVM_", "CLANG_", "CROSS_COMPILE"))}
         return Toolchain(explicit, keep, version="as configured by ZEPHYR_TOOLCHAIN_VARIANT",
-                         addr2line=_addr2line(arch))
+                         addr2line=_addr2line(arch, environ))
     for finder in (_sdk, _FINDERS.get(arch)):
         found = finder(arch, environ) if finder else None
         if found:
@@ -62,17 +61,17 @@ def _sdk(arch: str, environ: dict) -> Toolchain | None:
 
 
 def _gnuarmemb(arch: str, environ: dict) -> Toolchain | None:
-    gcc = shutil.which("arm-none-eabi-gcc", path=environ.get("PATH"))
+    gcc = which("arm-none-eabi-gcc", environ)
     if not gcc:
         return None
     prefix = str(Path(gcc).resolve().parent.parent)
     return Toolchain("gnuarmemb", {"GNUARMEMB_TOOLCHAIN_PATH": prefix},
                      version=tool_version((gcc, "--version")),
-                     addr2line=shutil.which("arm-none-eabi-addr2line", path=environ.get("PATH")))
+                     addr2line=which("arm-none-eabi-addr2line", environ))
 
 
 def _llvm(arch: str, environ: dict) -> Toolchain | None:
-    clang = shutil.which("clang", path=environ.get("PATH"))
+    clang = which("clang", environ)
     roots = [str(Path(clang).resolve().parent.parent)] if clang else []
     roots += sorted(glob.glob("/usr/lib/llvm-*"), reverse=True)
     for root in roots:
@@ -86,9 +85,9 @@ def _llvm(arch: str, environ: dict) -> Toolchain | None:
     return None
 
 
-def _addr2line(arch: str) -> str | None:
+def _addr2line(arch: str, environ: dict) -> str | None:
     names = {"arm": ["arm-none-eabi-addr2line"], "x86": ["llvm-addr2line", "addr2line"]}
-    return next((shutil.which(n) for n in names.get(arch, []) if shutil.which(n)), None)
+    return next(filter(None, (which(n, environ) for n in names.get(arch, []))), None)
 
 
 _FINDERS = {"arm": _gnuarmemb, "x86": _llvm}

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import serial
 
+from harness.deadline import Deadline, retry
 from harness.judging.lines import LineSplitter
 
 
@@ -25,23 +26,18 @@ class Line:
     t: float          # host seconds since the stream was opened
 
 
-def open_source(endpoint: int | Path, deadline: float, alive=lambda: True):
+def open_source(endpoint: int | Path, deadline: Deadline, alive=lambda: True):
     """The byte source for an emulator's UART: a TCP port or a file path."""
     if isinstance(endpoint, Path):
         return FileSource(endpoint)
     return SocketSource(connect(endpoint, deadline, alive))
 
 
-def connect(port: int, deadline: float, alive=lambda: True) -> serial.SerialBase:
+def connect(port: int, deadline: Deadline, alive=lambda: True) -> serial.SerialBase:
     """Connect to an emulator's UART server socket, retrying until `deadline`
-    (monotonic) while `alive()` says the emulator is still starting."""
-    while True:
-        try:
-            return serial.serial_for_url(f"socket://127.0.0.1:{port}", timeout=0)
-        except serial.SerialException:
-            if time.monotonic() >= deadline or not alive():
-                raise
-            time.sleep(0.01)
+    while `alive()` says the emulator is still starting."""
+    return retry(lambda: serial.serial_for_url(f"socket://127.0.0.1:{port}", timeout=0),
+                 deadline, (serial.SerialException,), alive=alive)
 
 
 class SocketSource:
@@ -77,12 +73,12 @@ class FileSource:
                 from None
 
     def receive(self, wait: float) -> bytes | None:
-        deadline = time.monotonic() + max(wait, 0)
+        deadline = Deadline(wait)
         while True:
             data = self.file.read(65536)
-            if data or time.monotonic() >= deadline:
+            if data or deadline.expired():
                 return data or None
-            time.sleep(min(self.POLL_S, max(deadline - time.monotonic(), 0)))
+            time.sleep(min(self.POLL_S, deadline.remaining()))
 
     def close(self) -> None:
         self.file.close()
@@ -117,9 +113,9 @@ class UartStream:
     def drain(self, seconds: float) -> list[Line]:
         """Everything that arrives until the source closes or `seconds` pass."""
         out: list[Line] = []
-        deadline = time.monotonic() + seconds
-        while not self.closed and time.monotonic() < deadline:
-            out += self.read_lines(deadline - time.monotonic())
+        deadline = Deadline(seconds)
+        while not self.closed and not deadline.expired():
+            out += self.read_lines(deadline.remaining())
         return out
 
     def flush_partial(self) -> list[Line]:

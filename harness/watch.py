@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.deadline import Deadline
 from harness.errors import Interrupted
 from harness.judging.judge import Ending, Judge
 from harness.uart import UartStream
@@ -59,7 +60,7 @@ def follow(emulator, stream: UartStream, judge: Judge, budget: float, on_line=No
     emulator exits or closes the UART, virtual time stalls, or `budget` host seconds pass.
     `marks["completed_vtime"]`: the guest time when the sequence completed, if reported."""
     marks = {} if marks is None else marks
-    deadline = time.monotonic() + budget
+    deadline = Deadline(budget)
     cancel = cancel or threading.Event()
     stall = _StallDetector(emulator)
 
@@ -72,8 +73,7 @@ def follow(emulator, stream: UartStream, judge: Judge, budget: float, on_line=No
     while True:
         if cancel.is_set():
             raise Interrupted("run cancelled (the harness is stopping)")
-        now = time.monotonic()
-        take(stream.read_lines(min(POLL_S, max(deadline - now, 0))))
+        take(stream.read_lines(min(POLL_S, deadline.remaining())))
         now = time.monotonic()
         if judge.completed and "completed_vtime" not in marks:
             marks["completed_vtime"] = emulator.virtual_time()
@@ -85,7 +85,7 @@ def follow(emulator, stream: UartStream, judge: Judge, budget: float, on_line=No
             return Ending("exited", rc)
         if stream.closed:
             return Ending("closed", detail="the emulator closed the UART connection")
-        if now >= deadline:
+        if deadline.expired():
             take(stream.flush_partial())
             return Ending("timeout", detail=f"{budget:g} s of host time")
         frozen = stall.check(now)
@@ -95,8 +95,8 @@ def follow(emulator, stream: UartStream, judge: Judge, budget: float, on_line=No
 
 def _exit_code_within(emulator, seconds: float) -> int | None:
     """The UART closed: give the emulator a moment to exit, so its rc is known."""
-    deadline = time.monotonic() + seconds
-    while (rc := emulator.poll()) is None and time.monotonic() < deadline:
+    deadline = Deadline(seconds)
+    while (rc := emulator.poll()) is None and not deadline.expired():
         time.sleep(0.01)
     return rc
 

@@ -2,6 +2,7 @@
 from pathlib import Path
 
 from conftest import real_log
+
 from harness.judging.agreement import compare
 from harness.judging.replay import judge_bytes
 from harness.judging.results import RunResult

@@ -2,11 +2,11 @@
 import json
 
 import pytest
-
 from conftest import DATA
+from test_triage import ARM_MPU
+
 from harness.frontends.cli import main
 from harness.judging.verdict import EXIT_USAGE, Verdict
-from test_triage import ARM_MPU
 
 
 def run(capsys, *argv):

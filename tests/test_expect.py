@@ -1,8 +1,8 @@
 import pytest
 
 from harness import expectations
-from harness.judging import expect
 from harness.errors import UsageError
+from harness.judging import expect
 
 
 def test_literal_text_is_escaped_not_a_regex():

@@ -74,12 +74,13 @@ def test_fresh_prove_reruns_the_probe(ws, out, capsys):
 def test_changed_emulator_settings_prove_again(ws, out, default_run):
     """A certificate holds for the emulator settings it was made with."""
     import os
+
     from harness import boards, config, isolation_run
     session = config.make_session(dict(os.environ), out=str(out), say=lambda *_: None)
     board = boards.load("mps2_an385")
     assert isolation_run.certify(session, board, "qemu").certificate["cached"] is True
     args = board.emulator("qemu")["args"]
-    session.emulator_overrides["qemu"] = {"args": [a.replace("shift=7", "shift=6") for a in args]}
+    session.emulators.overrides["qemu"] = {"args": [a.replace("shift=7", "shift=6") for a in args]}
     cert = isolation_run.certify(session, board, "qemu").certificate
     assert cert["cached"] is False and cert["status"] == "CERTIFIED"
 

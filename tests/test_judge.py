@@ -1,9 +1,10 @@
 """Verdicts from whole logs: the pure part of a run."""
 from conftest import real_log
-from harness.judging.replay import judge_bytes
-from harness.judging.judge import Ending, Judge
-from harness.judging.verdict import Verdict
 from test_triage import ARM_MPU
+
+from harness.judging.judge import Ending, Judge
+from harness.judging.replay import judge_bytes
+from harness.judging.verdict import Verdict
 
 
 def test_fault_after_success_inside_the_window_is_a_crash(prod_spec):

@@ -2,11 +2,11 @@
 import random
 
 import pytest
-
 from conftest import real_log, seed_sample_output
-from harness.judging.replay import judge_bytes
+
 from harness.judging.lines import LineSplitter
 from harness.judging.matcher import Matcher
+from harness.judging.replay import judge_bytes
 from harness.judging.verdict import Verdict
 
 REAL_LOGS = ["prod_consumer.mps2_an385.qemu.log", "prod_consumer.qemu_x86.qemu.log",

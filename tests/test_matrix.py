@@ -5,16 +5,21 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
-
 from conftest import DATA, FAKES
+
 from harness import matrix
-from harness.frontends import progress
 from harness.build import Built
-from harness.runner import Session
+from harness.frontends import progress
 from harness.judging.verdict import Verdict
+from harness.runner import Session
+from harness.toolchain import Toolchain
 from harness.workspace import Workspace
 
 PASS_LOG = str(DATA / "prod_consumer.mps2_an385.qemu.log")
+
+
+def fake_toolchain(arch, environ):
+    return Toolchain("fake", version="fake")
 
 
 @pytest.fixture
@@ -23,8 +28,9 @@ def fake_session(tmp_path, scenario):
     zephyr = tmp_path / "ws" / "zephyr"
     zephyr.mkdir(parents=True)
     (zephyr / "VERSION").write_text("VERSION_MAJOR = 3\nVERSION_MINOR = 0\nPATCHLEVEL = 99\n")
-    session = Session(Workspace(tmp_path / "ws", zephyr, "test"), tmp_path / "out", {},
-                      timeout_s=1.5, isolation=False, say=lambda m: None,
+    session = Session(workspace=Workspace(tmp_path / "ws", zephyr, "test"),
+                      out_dir=tmp_path / "out", environ={}, timeout_s=1.5, isolation=False,
+                      say=lambda m: None, find_toolchain=fake_toolchain,
                       emulator_overrides={"qemu": {"binary": str(FAKES / "fake_qemu.py")},
                                           "renode": {"binary": str(FAKES / "fake_renode.py")}})
 
@@ -32,9 +38,7 @@ def fake_session(tmp_path, scenario):
         path = scenario(**kw)
         log = tmp_path / f"{app}-{board}.build.log"
         log.write_text("fake build\n")
-        session._built[(app, board)] = Built(path, tmp_path, log, 0.0, "0" * 64)
-    session.toolchain = lambda board: type("T", (), {"describe": lambda self: "fake",
-                                                     "addr2line": None})()
+        session.builds.provide(app, board, Built(path, tmp_path, log, 0.0, "0" * 64))
     return session, firmware
 
 
@@ -139,8 +143,7 @@ def test_matrix_file_cross_product_and_explicit_runs(tmp_path):
 
 @pytest.mark.parametrize("status", ["UNTRUSTED", "INVALID"])
 def test_a_pass_on_an_uncertified_board_is_never_pass(fake_session, status):
-    from harness import apps, boards
-    from harness import expectations
+    from harness import apps, boards, expectations
     session, firmware = fake_session
     firmware("prod_consumer", "mps2_an385", log=PASS_LOG)
     app = apps.load("prod_consumer")

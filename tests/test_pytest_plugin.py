@@ -3,7 +3,6 @@ from pathlib import Path
 
 import pytest
 
-
 EXAMPLE = Path(__file__).parent / "examples" / "example_firmware.py"
 
 

@@ -1,25 +1,26 @@
 """The QEMU adapter and the watch loop against a fake QEMU that speaks QMP and a
 TCP UART (tests/fakes/fake_qemu.py). Every case checks that nothing survives."""
+import os
 import time
 
 import pytest
-
 from conftest import DATA, FAKES
+from test_triage import ARM_MPU
+
 from harness.boards import Board
 from harness.emulators.qemu import Qemu
 from harness.errors import EmulatorError, SetupError
 from harness.judging.judge import Judge
-from harness.process import session_alive
 from harness.judging.verdict import Verdict
+from harness.process import session_alive
 from harness.watch import watch
-from test_triage import ARM_MPU
 
 PASS_LOG = str(DATA / "prod_consumer.mps2_an385.qemu.log")
 
 
 def boot(tmp_path, prod_spec, kernel, timeout=5.0, binary=str(FAKES / "fake_qemu.py")):
     board = Board("fake", "arm", "mpu", "", {"qemu": {"binary": binary, "args": []}})
-    emu = Qemu(board, board.emulator("qemu"), tmp_path)
+    emu = Qemu(board, board.emulator("qemu"), tmp_path, None, dict(os.environ))
     judge = Judge(prod_spec)
     t0 = time.monotonic()
     try:

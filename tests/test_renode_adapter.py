@@ -1,15 +1,18 @@
 """The Renode adapter against a fake Renode (telnet monitor + socket terminal)."""
-import pytest
+import os
 
+import pytest
 from conftest import DATA, FAKES
+
 from harness.boards import Board
+from harness.deadline import Deadline
 from harness.emulators import renode_host
 from harness.emulators.renode import Renode
 from harness.emulators.renode_host import HostPool
 from harness.errors import EmulatorError, SetupError, UsageError
 from harness.judging.judge import Judge
-from harness.process import session_alive
 from harness.judging.verdict import Verdict
+from harness.process import session_alive
 from harness.watch import watch
 
 PASS_LOG = (DATA / "prod_consumer.mps2_an385.qemu.log").read_text(errors="replace")
@@ -20,7 +23,7 @@ def boot(tmp_path, prod_spec, kernel, timeout=10.0, pool=None, **settings):
             "uart": "sysbus.uart0", "commands": ["emulation SetGlobalAdvanceImmediately true"],
             "stall_check_s": 0.5, **settings}
     board = Board("fake", "arm", "mpu", "", {"renode": conf})
-    emu = Renode(board, board.emulator("renode"), tmp_path, pool)
+    emu = Renode(board, board.emulator("renode"), tmp_path, pool, dict(os.environ))
     judge = Judge(prod_spec)
     try:
         watched = watch(emu, kernel, judge, timeout)
@@ -182,7 +185,6 @@ def test_a_doubled_prompt_does_not_shift_the_monitor_replies():
     """Renode sometimes prints its prompt twice; each reply must still be its own."""
     import socket
     import threading
-    import time
 
     from harness.emulators.monitor import Monitor
 
@@ -197,6 +199,6 @@ def test_a_doubled_prompt_does_not_shift_the_monitor_replies():
             conn.sendall(f"{cmd}\n\rreply {n}\r\n(m) ".encode())
             conn.sendall(b"(m) ")                  # the doubled prompt
     threading.Thread(target=renode, daemon=True).start()
-    mon = Monitor(port, time.monotonic() + 5)
+    mon = Monitor(port, Deadline(5))
     assert [mon.execute("machine ElapsedVirtualTime") for _ in range(3)] == \
         ["reply 0", "reply 1", "reply 2"]

@@ -69,8 +69,7 @@ def test_qemu_and_renode_agree_on_mps2_an385(renode_run, harness_out, capsys):
 def test_runs_of_a_session_share_one_renode_and_see_a_fresh_emulation(renode_run, harness_out):
     """The second run in a reused Renode prints the very bytes of a run in a new
     process (Clear leaves nothing behind), and closing the session stops Renode."""
-    from harness import apps, boards, config
-    from harness import expectations
+    from harness import apps, boards, config, expectations
     from harness.process import session_alive
     app, board = apps.load("prod_consumer"), boards.load("mps2_an385")
     spec = expectations.load(app.expect)

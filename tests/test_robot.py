@@ -5,7 +5,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
 from conftest import processes_under
 
 ROBOT_DIR = Path(__file__).parents[1] / "robot"

@@ -6,8 +6,8 @@ import sys
 import time
 
 import pytest
-
 from conftest import FAKES, processes_under
+
 from harness.judging.verdict import EXIT_INTERRUPTED
 
 

@@ -6,13 +6,14 @@ stop(): bounded, idempotent teardown of the whole process group; always call it.
 from __future__ import annotations
 
 import abc
-import time
 from pathlib import Path
 
 import serial
 
 from harness import uart
+from harness.deadline import Deadline
 from harness.errors import EmulatorError, SetupError
+from harness.files import tail
 from harness.process import OwnedProcess
 
 START_ATTEMPTS = 3      # new ports each time, when another process took ours
@@ -24,13 +25,12 @@ class Emulator(abc.ABC):
     install_hint = ""
     pool_class = None        # adapters whose processes a session may reuse name their pool
 
-    def __init__(self, board, settings: dict, run_dir: Path, pool=None,
-                 environ: dict | None = None) -> None:
+    def __init__(self, board, settings: dict, run_dir: Path, pool, environ: dict) -> None:
         self.board = board
         self.settings = settings
         self.run_dir = run_dir
         self.pool = pool                        # an instance of pool_class, or None
-        self.environ = environ                  # the session's environment (Renode's base)
+        self.environ = environ                  # the session's: PATH lookups, Renode's base
         self.proc: OwnedProcess | None = None
         self.teardown: dict = {}
 
@@ -64,7 +64,7 @@ class Emulator(abc.ABC):
         for attempt in range(1, START_ATTEMPTS + 1):
             try:
                 endpoint = self.launch(elf)
-                source = uart.open_source(endpoint, time.monotonic() + CONNECT_TIMEOUT_S,
+                source = uart.open_source(endpoint, Deadline(CONNECT_TIMEOUT_S),
                                           alive=lambda: self.proc.poll() is None)
             except (serial.SerialException, EmulatorError) as exc:
                 self.stop()
@@ -111,7 +111,6 @@ class Emulator(abc.ABC):
     def output_tail(self, n: int = 5) -> str:
         """Last lines the emulator printed on stdout/stderr."""
         try:
-            lines = (self.run_dir / f"{self.name}.log").read_text(errors="replace").splitlines()
+            return tail((self.run_dir / f"{self.name}.log").read_bytes(), n)
         except OSError:
             return ""
-        return " | ".join(lines[-n:])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 import socket
-import time
 
+from harness.deadline import Deadline, retry
 from harness.errors import EmulatorError
 
 IAC, DONT, DO, WONT, WILL, SB, SE = 255, 254, 253, 252, 251, 250, 240
@@ -19,15 +19,12 @@ ERRORS = re.compile(r"(?im)^(?:.*\berror\b.*|could not .*|there is no .*|no such
 
 
 class Monitor:
-    def __init__(self, port: int, deadline: float, alive=lambda: True) -> None:
-        while True:
-            try:
-                self.sock = socket.create_connection(("127.0.0.1", port), timeout=1.0)
-                break
-            except OSError:
-                if time.monotonic() >= deadline or not alive():
-                    raise EmulatorError(f"Renode's monitor never answered on port {port}") from None
-                time.sleep(0.05)
+    def __init__(self, port: int, deadline: Deadline, alive=lambda: True) -> None:
+        try:
+            self.sock = retry(lambda: socket.create_connection(("127.0.0.1", port), timeout=1.0),
+                              deadline, (OSError,), interval=0.05, alive=alive)
+        except OSError:
+            raise EmulatorError(f"Renode's monitor never answered on port {port}") from None
         self.transcript: list[str] = []
         self._buf = ""
         self.read_prompt(deadline)
@@ -36,7 +33,7 @@ class Monitor:
         """Run a monitor command; return its output. Raises EmulatorError when
         Renode reports an error and `check` is set."""
         self.send(command)
-        out = self.read_prompt(time.monotonic() + timeout, echo=command.strip())
+        out = self.read_prompt(Deadline(timeout), echo=command.strip())
         if check and ERRORS.search(out):
             raise EmulatorError(f"Renode rejected `{command}`: {out.strip()}")
         return out.strip()
@@ -45,7 +42,7 @@ class Monitor:
         self.transcript.append(f">>> {command}")
         self.sock.sendall(command.encode() + b"\n")
 
-    def read_prompt(self, deadline: float, echo: str | None = None) -> str:
+    def read_prompt(self, deadline: Deadline, echo: str | None = None) -> str:
         """Output up to the next prompt; with `echo`, only a prompt that follows the
         command's echo counts, so a stray or doubled prompt cannot shift the replies."""
         while True:
@@ -62,8 +59,8 @@ class Monitor:
                 return out
             self._receive(deadline, text)
 
-    def _receive(self, deadline: float, text: str) -> None:
-        left = deadline - time.monotonic()
+    def _receive(self, deadline: Deadline, text: str) -> None:
+        left = deadline.remaining()
         if left <= 0:
             raise EmulatorError(f"Renode's monitor gave no prompt in time; last output: "
                                 f"{text[-300:]!r}")

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import json
-import shutil
 import socket
-import time
 from pathlib import Path
 
+from harness.deadline import Deadline, retry
 from harness.emulators.base import Emulator
-from harness.process import tool_version
 from harness.errors import EmulatorError, SetupError
+from harness.process import tool_version, which
 from harness.uart import free_port
 
 QMP_TIMEOUT_S = 5.0
@@ -20,7 +19,7 @@ class Qemu(Emulator):
     install_hint = "apt-get install qemu-system-arm qemu-system-x86 (or put QEMU on PATH)"
 
     def binary(self) -> str:
-        exe = shutil.which(self.settings["binary"])
+        exe = which(self.settings["binary"], self.environ)
         if not exe:
             raise SetupError(f"{self.settings['binary']} not found on PATH", self.install_hint)
         return exe
@@ -38,11 +37,11 @@ class Qemu(Emulator):
         return uart_port
 
     def resume(self) -> None:
-        self._qmp = Qmp(self.qmp_port, time.monotonic() + QMP_TIMEOUT_S)
+        self._qmp = Qmp(self.qmp_port, Deadline(QMP_TIMEOUT_S))
         self._qmp.execute("cont")
 
     def request_quit(self) -> None:
-        qmp = self._qmp or Qmp(self.qmp_port, time.monotonic() + 1.0)
+        qmp = self._qmp or Qmp(self.qmp_port, Deadline(1.0))
         qmp.send("quit")            # no reply awaited: the process exit is the answer
 
     def version(self) -> str:
@@ -52,15 +51,13 @@ class Qemu(Emulator):
 class Qmp:
     """Just enough QMP: greeting, capabilities, commands."""
 
-    def __init__(self, port: int, deadline: float) -> None:
-        while True:
-            try:
-                self.sock = socket.create_connection(("127.0.0.1", port), timeout=QMP_TIMEOUT_S)
-                break
-            except OSError:
-                if time.monotonic() >= deadline:
-                    raise EmulatorError(f"QMP port {port} never accepted a connection") from None
-                time.sleep(0.01)
+    def __init__(self, port: int, deadline: Deadline) -> None:
+        try:
+            self.sock = retry(lambda: socket.create_connection(("127.0.0.1", port),
+                                                               timeout=QMP_TIMEOUT_S),
+                              deadline, (OSError,))
+        except OSError:
+            raise EmulatorError(f"QMP port {port} never accepted a connection") from None
         self.file = self.sock.makefile("rwb")
         self._reply()                       # greeting
         self.execute("qmp_capabilities")

@@ -27,8 +27,9 @@ from pathlib import Path
 from harness.emulators.base import Emulator
 from harness.emulators.renode_host import HostPool, RenodeHost
 from harness.errors import EmulatorError, SetupError, UsageError
+from harness.files import tail
 from harness.paths import BOARDS_DIR
-from harness.process import tool_version
+from harness.process import tool_version, which
 from harness.uart import free_port
 
 VTIME = re.compile(r"(\d+):(\d+):(\d+(?:\.\d+)?)")
@@ -45,7 +46,7 @@ class Renode(Emulator):
     monitor = None
 
     def binary(self) -> str:
-        exe = shutil.which(self.settings.get("binary", "renode"))
+        exe = which(self.settings.get("binary", "renode"), self.environ)
         if not exe:
             raise SetupError(f"{self.settings.get('binary', 'renode')} not found", self.install_hint)
         return os.path.abspath(exe)                 # Renode runs in its own directory
@@ -54,9 +55,8 @@ class Renode(Emulator):
         binary = self.binary()
         endpoint, attach = self._uart()
         self.teardown = {}
-        environ = os.environ if self.environ is None else self.environ
         self.host = self.pool.take(binary) if self.pool else \
-            RenodeHost(binary, self.run_dir / "renode-host", environ)
+            RenodeHost(binary, self.run_dir / "renode-host", self.environ)
         self.proc, self.monitor = self.host.proc, self.host.monitor
         self._log_from, self._transcript_from = self.host.log_size(), len(self.monitor.transcript)
         self.host.runs += 1
@@ -125,5 +125,4 @@ class Renode(Emulator):
     def output_tail(self, n: int = 5) -> str:
         if self.host is None:
             return ""
-        lines = self.host.log_since(self._log_from).decode(errors="replace").splitlines()
-        return " | ".join(lines[-n:])
+        return tail(self.host.log_since(self._log_from), n)

@@ -18,11 +18,12 @@ import os
 import shutil
 import tempfile
 import threading
-import time
 from pathlib import Path
 
+from harness.deadline import Deadline
 from harness.emulators.monitor import Monitor
 from harness.errors import EmulatorError, SetupError
+from harness.files import tail
 from harness.process import OwnedProcess
 from harness.uart import free_port
 
@@ -52,12 +53,12 @@ class RenodeHost:
         except OSError as exc:
             raise SetupError(f"cannot start {binary}: {exc.strerror}") from None
         try:
-            self.monitor = Monitor(self.port, time.monotonic() + STARTUP_TIMEOUT_S,
+            self.monitor = Monitor(self.port, Deadline(STARTUP_TIMEOUT_S),
                                    alive=lambda: self.proc.poll() is None)
         except EmulatorError as exc:
             self.stop()
-            tail = " | ".join(self.log_since(0).decode(errors="replace").splitlines()[-5:])
-            raise EmulatorError(exc.message, f"Renode's output: {tail or '(none)'}; "
+            last = tail(self.log_since(0))
+            raise EmulatorError(exc.message, f"Renode's output: {last or '(none)'}; "
                                 f"full log: {self.log_path}") from None
 
     def alive(self) -> bool:

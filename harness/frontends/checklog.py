@@ -4,8 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harness import apps
-from harness import expectations
+from harness import apps, expectations
 from harness.errors import UsageError
 from harness.judging.replay import judge_bytes
 

@@ -13,11 +13,21 @@ import signal
 import sys
 from pathlib import Path
 
-from harness import (__version__, apps, config, emulators, isolation_run, matrix, report,
-                     runner, setup, workspace)
+from harness import (
+    __version__,
+    apps,
+    config,
+    emulators,
+    isolation_run,
+    matrix,
+    report,
+    runner,
+    setup,
+    workspace,
+)
+from harness.errors import HarnessError, Interrupted, UsageError
 from harness.frontends import checklog, doctor
 from harness.frontends import progress as progress_mod
-from harness.errors import HarnessError, Interrupted, UsageError
 from harness.judging.verdict import EXIT_INTERRUPTED, Verdict, worst
 
 
@@ -205,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    environ = dict(os.environ)            # the only place the environment is read
+    environ = dict(os.environ)            # read once, here at the edge; passed down from here
     return guarded(lambda: COMMANDS[args.command](args, environ))
 
 

@@ -1,7 +1,6 @@
 """`harness doctor`: what the harness finds on this machine, and how to fix what it lacks."""
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
@@ -9,14 +8,14 @@ from harness import boards, toolchain, workspace
 from harness.config import ENV_RENODE
 from harness.emulators import adapter
 from harness.errors import SetupError
-from harness.process import tool_version
+from harness.process import tool_version, which
 
 APT = "apt-get install -y"
 
 
 def checks(ws_arg: str | None, environ: dict):
     """Yield (ok, what, detail) rows; ok is None for something optional that is missing."""
-    west = shutil.which("west", path=environ.get("PATH"))
+    west = which("west", environ)
     yield True, "python", f"{sys.executable} ({sys.version.split()[0]})"
     try:
         import west.version as wv
@@ -44,7 +43,7 @@ def _emulator_row(emu: str, settings: dict, board, environ: dict):
     binary = settings.get("binary") or emu
     if emu == "renode" and environ.get(ENV_RENODE):
         binary = environ[ENV_RENODE]
-    exe = shutil.which(binary, path=environ.get("PATH"))
+    exe = which(binary, environ)
     if not exe:
         pkg = {"qemu-system-arm": "qemu-system-arm", "qemu-system-i386": "qemu-system-x86"}
         fix = f"{APT} {pkg[binary]}" if binary in pkg else adapter(emu).install_hint

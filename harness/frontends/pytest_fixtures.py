@@ -5,14 +5,13 @@ import os
 
 import pytest
 
-from harness import apps, boards
-from harness import expectations
+from harness import apps, boards, expectations
 from harness.config import make_session
 
 
 def pytest_generate_tests(metafunc):
     opt = metafunc.config.getoption
-    for name, values in (("harness_board", opt("harness_board") or ["mps2_an385"]),
+    for name, values in (("harness_board", opt("harness_board") or [boards.DEFAULT_BOARD]),
                          ("harness_emulator", opt("harness_emulator") or ["qemu"])):
         if name in metafunc.fixturenames:
             values = [v for item in values for v in item.split(",")]
@@ -36,7 +35,7 @@ def harness_app(request):
 @pytest.fixture
 def harness_firmware(harness_session, harness_app, harness_board):
     """The built firmware (west build, cached per app and board for the session)."""
-    return harness_session.firmware(harness_app, boards.load(harness_board))
+    return harness_session.builds.firmware(harness_app, boards.load(harness_board))
 
 
 @pytest.fixture

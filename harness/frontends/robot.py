@@ -13,8 +13,7 @@ import os
 from robot.api import logger
 from robot.api.deco import keyword, library
 
-from harness import apps, boards
-from harness import expectations
+from harness import apps, boards, expectations
 from harness.config import make_session
 from harness.errors import HarnessError
 from harness.judging.verdict import Verdict
@@ -35,12 +34,12 @@ class Emulation:
 
     # -- building and starting -------------------------------------------
     @keyword
-    def build_firmware(self, app: str = apps.DEFAULT_APP, board: str = "mps2_an385") -> str:
+    def build_firmware(self, app: str = apps.DEFAULT_APP, board: str = boards.DEFAULT_BOARD) -> str:
         """Build `app` for `board` with west (incremental) and return the ELF path."""
-        return str(self._call(lambda: self.session.firmware(apps.load(app), boards.load(board))).elf)
+        return str(self._call(lambda: self.session.builds.firmware(apps.load(app), boards.load(board))).elf)
 
     @keyword
-    def start_emulation(self, board: str = "mps2_an385", emulator: str = "qemu",
+    def start_emulation(self, board: str = boards.DEFAULT_BOARD, emulator: str = "qemu",
                         app: str = apps.DEFAULT_APP) -> str:
         """Build `app` for `board`, boot it on `emulator` with the UART attached
         before the CPU runs. Returns the run directory."""
@@ -57,11 +56,11 @@ class Emulation:
         self._default_timeout = float(timeout)
 
     @keyword
-    def require_emulator(self, emulator: str, board: str = "mps2_an385") -> None:
+    def require_emulator(self, emulator: str, board: str = boards.DEFAULT_BOARD) -> None:
         """Skip the test (with the reason and how to fix it) when `emulator` is not installed."""
         from robot.libraries.BuiltIn import BuiltIn
         try:
-            emu = self.session.emulator(boards.load(board), emulator, self.session.out_dir)
+            emu = self.session.emulators.adapter(boards.load(board), emulator, self.session.out_dir)
             emu.binary()
         except HarnessError as exc:
             BuiltIn().skip(f"{emulator} not available: {exc}")
@@ -102,7 +101,7 @@ class Emulation:
 
     # -- whole runs -----------------------------------------------------------
     @keyword
-    def run_firmware(self, app: str = apps.DEFAULT_APP, board: str = "mps2_an385",
+    def run_firmware(self, app: str = apps.DEFAULT_APP, board: str = boards.DEFAULT_BOARD,
                      emulator: str = "qemu", isolation: bool = True) -> str:
         """A complete harness run (build, boot, judge, reports); returns the verdict name."""
         previous, self.session.isolation = self.session.isolation, isolation
@@ -114,7 +113,7 @@ class Emulation:
         return result.verdict.label
 
     @keyword
-    def isolation_should_be_enforced(self, board: str = "mps2_an385", emulator: str = "qemu") -> dict:
+    def isolation_should_be_enforced(self, board: str = boards.DEFAULT_BOARD, emulator: str = "qemu") -> dict:
         """Run the isolation probe; fail unless every forbidden access faulted."""
         from harness import isolation_run
         result = self._call(lambda: isolation_run.certify(self.session, boards.load(board), emulator))

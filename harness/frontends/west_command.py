@@ -4,15 +4,15 @@ then calls the same Session as the `harness` command."""
 from __future__ import annotations
 
 import os
-import re
 import sys
 from pathlib import Path
 
 from west.commands import WestCommand
 
 from harness import apps, boards, config, report, runner
-from harness.frontends import cli
+from harness.build import cached_board, cached_source
 from harness.errors import HarnessError, UsageError
+from harness.frontends import cli
 from harness.judging.verdict import worst
 
 
@@ -52,9 +52,8 @@ class HarnessCommand(WestCommand):
         emulators = [e for e in args.emulator.split(",") if e]
         with config.make_session(dict(os.environ), str(self.topdir) if self.topdir else None,
                                  args.out, args.timeout, isolation=not args.no_isolation,
-                                 say=lambda msg: print(msg, file=sys.stderr, flush=True)
-                                 ) as session:
-            session.build_dirs[(app.name, board_name)] = build_dir
+                                 say=lambda msg: print(msg, file=sys.stderr, flush=True),
+                                 build_dirs={(app.name, board_name): build_dir}) as session:
             results = session.run(app, [board_name], emulators)
         for r in results:
             print(report.line(r), flush=True)
@@ -67,13 +66,11 @@ def read_build_dir(build_dir: Path) -> tuple[str, Path]:
     if not cache.is_file():
         raise UsageError(f"{build_dir} is not a west build directory (no CMakeCache.txt)",
                          "run `west build -b BOARD APP` first, or pass -d BUILD_DIR")
-    text = cache.read_text(errors="replace")
-    board = re.search(r"^(?:CACHED_)?BOARD:\w+=(.*)$", text, re.M)
-    source = re.search(r"^APPLICATION_SOURCE_DIR:\w+=(.*)$", text, re.M)
+    board, source = cached_board(build_dir), cached_source(build_dir)
     if not board or not source:
         raise UsageError(f"{cache} names no BOARD or APPLICATION_SOURCE_DIR")
-    boards.load(board.group(1))
-    return board.group(1), Path(source.group(1)).resolve()
+    boards.load(board)
+    return board, source
 
 
 def app_for(source: Path, expect: str | None):

@@ -11,9 +11,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
 from harness import apps  # noqa: E402
-from harness.frontends import cli  # noqa: E402
 from harness.build import Built  # noqa: E402
+from harness.frontends import cli  # noqa: E402
 from harness.runner import Session  # noqa: E402
+from harness.toolchain import Toolchain  # noqa: E402
 from harness.workspace import Workspace  # noqa: E402
 
 
@@ -24,16 +25,15 @@ def main() -> int:
     zephyr = out / "ws" / "zephyr"
     zephyr.mkdir(parents=True, exist_ok=True)
     (zephyr / "VERSION").write_text("VERSION_MAJOR = 3\nVERSION_MINOR = 0\nPATCHLEVEL = 99\n")
-    session = Session(Workspace(out / "ws", zephyr, "test"), out, {}, timeout_s=60,
-                      isolation=False, say=lambda m: None,
+    session = Session(workspace=Workspace(out / "ws", zephyr, "test"), out_dir=out, environ={},
+                      timeout_s=60, isolation=False, say=lambda m: None,
+                      find_toolchain=lambda arch, environ: Toolchain("fake", version="fake"),
                       emulator_overrides={"qemu": {"binary": str(HERE / "fake_qemu.py")},
                                           "renode": {"binary": str(HERE / "fake_renode.py")}})
     log = out / "fake.build.log"
     log.write_text("fake build\n")
     for board in boards:
-        session._built[("prod_consumer", board)] = Built(scenario, out, log, 0.0, "0" * 64)
-    session.toolchain = lambda board: type("T", (), {"describe": lambda s: "fake",
-                                                     "addr2line": None})()
+        session.builds.provide("prod_consumer", board, Built(scenario, out, log, 0.0, "0" * 64))
     print("READY", flush=True)
 
     def run() -> int:

@@ -1,0 +1,69 @@
+"""The firmware of a session: a toolchain per architecture and one incremental
+`west build` per (app, board), shared by parallel runs."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Callable
+
+from harness import build as build_mod
+from harness import toolchain as toolchain_mod
+from harness.build import Built
+from harness.toolchain import Toolchain
+from harness.workspace import Workspace
+
+
+class Builds:
+    def __init__(self, *, workspace: Workspace, out_dir: Path, environ: dict,
+                 pristine: bool = False, say: Callable[[str], None] = print,
+                 cancel: threading.Event | None = None,
+                 build_dirs: dict[tuple[str, str], Path] | None = None,
+                 find_toolchain: Callable[[str, dict], Toolchain] = toolchain_mod.find) -> None:
+        self.workspace = workspace
+        self.out_dir = out_dir
+        self.environ = environ
+        self.pristine = pristine
+        self.say = say
+        self.cancel = cancel or threading.Event()
+        self.build_dirs = dict(build_dirs or {})     # (app, board) -> an existing build dir
+        self._find_toolchain = find_toolchain
+        self._built: dict[tuple[str, str], Built] = {}
+        self._toolchains: dict[str, Toolchain] = {}
+        self._locks: dict[tuple, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def toolchain(self, board) -> Toolchain:
+        with self._guard:
+            if board.arch not in self._toolchains:
+                self._toolchains[board.arch] = self._find_toolchain(board.arch, self.environ)
+            return self._toolchains[board.arch]
+
+    def firmware(self, app, board) -> Built:
+        """Build (incrementally) once per session for each (app, board)."""
+        key = (app.name, board.name)
+        with self.lock(key):
+            if key not in self._built:
+                self._built[key] = self._build(app, board)
+            return self._built[key]
+
+    def provide(self, app: str, board: str, built: Built) -> None:
+        """Use firmware built elsewhere for (app, board) instead of building it."""
+        self._built[(app, board)] = built
+
+    def lock(self, key: tuple) -> threading.Lock:
+        """A lock per key, for work that parallel runs share (builds, certificates)."""
+        with self._guard:
+            return self._locks.setdefault(key, threading.Lock())
+
+    def log_path(self, app: str, board: str) -> Path:
+        return self.out_dir / "build" / app / f"{board}.build.log"
+
+    def _build(self, app, board) -> Built:
+        build_dir = self.build_dirs.get((app.name, board.name),
+                                        self.out_dir / "build" / app.name / board.name)
+        self.say(f"building {app.name} for {board.name} (west build -d {build_dir})")
+        return build_mod.build(
+            source=app.source_dir(self.workspace.zephyr_base), board=board.name,
+            build_dir=build_dir, log_path=self.log_path(app.name, board.name),
+            workspace=self.workspace, toolchain=self.toolchain(board), environ=self.environ,
+            pristine=self.pristine, say=self.say, cancel=self.cancel)
