@@ -19,6 +19,8 @@ class App:
     boards: tuple
     zephyr_sample: str | None = None   # path inside ZEPHYR_BASE
     source: Path | None = None         # our own sources (or a user's directory)
+    cmake_args: tuple = ()             # a test suite's extra_args, as CMake arguments
+    extra_configs: tuple = ()          # a test suite's extra_configs (Kconfig lines)
 
     def source_dir(self, zephyr_base: Path) -> Path:
         return self.source if self.source else zephyr_base / self.zephyr_sample
@@ -26,6 +28,15 @@ class App:
 
 def known() -> list[str]:
     return sorted(p.parent.name for p in APPS_DIR.glob("*/app.yaml"))
+
+
+def is_suite_dir(ref: str) -> bool:
+    """A Zephyr app directory that states its tests in sample.yaml / testcase.yaml and
+    has no expect.yaml of ours (which would win)."""
+    path = Path(ref).expanduser()
+    return (path.is_dir() and not (path / "expect.yaml").is_file()
+            and not (path / "app.yaml").is_file()
+            and any((path / n).is_file() for n in ("sample.yaml", "testcase.yaml")))
 
 
 def load(ref: str, expect: str | None = None) -> App:
@@ -39,8 +50,10 @@ def load(ref: str, expect: str | None = None) -> App:
         guess = path / "expect.yaml"
         chosen = Path(expect) if expect else guess
         if not chosen.is_file():
-            raise UsageError(f"app {path} has no expectation file",
-                             f"pass --expect FILE (e.g. {APPS_DIR / DEFAULT_APP / 'expect.yaml'})")
+            raise UsageError(f"app {path} has no expectation file: neither {guess.name} nor a "
+                             "sample.yaml / testcase.yaml",
+                             f"pass --expect FILE (e.g. {APPS_DIR / DEFAULT_APP / 'expect.yaml'}), "
+                             "or add a sample.yaml with a console or ztest harness")
         return App(path.resolve().name, chosen.resolve(), (), source=path.resolve())
     raise UsageError(f"unknown app '{ref}': not a name under {APPS_DIR} nor a directory "
                      "with a CMakeLists.txt", f"known apps: {', '.join(known())}")

@@ -31,8 +31,12 @@ class Built:
 
 def build(*, source: Path, board: str, build_dir: Path, log_path: Path, workspace, toolchain,
           environ: dict, pristine: bool = False, say=lambda msg: None,
-          cancel: threading.Event | None = None) -> Built:
-    """Run west build into `build_dir`, its output into `log_path`; return the ELF."""
+          cancel: threading.Event | None = None, cmake_args: tuple = (),
+          extra_configs: tuple = (), before_compile=None) -> Built:
+    """Run west build into `build_dir`, its output into `log_path`; return the ELF.
+    `cmake_args` and `extra_configs` (Kconfig lines, as a test suite's `extra_args` and
+    `extra_configs`) are given on configure; `before_compile(build_dir)` runs once the
+    build is configured and before anything compiles (it may raise to stop there)."""
     build_dir.parent.mkdir(parents=True, exist_ok=True)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "west", "build", "-b", board, "-d", str(build_dir), str(source)]
@@ -46,20 +50,55 @@ def build(*, source: Path, board: str, build_dir: Path, log_path: Path, workspac
         cmd = ["cmake", "--build", str(build_dir)]
     if pristine:
         cmd += ["-p", "always"]
-    if toolchain.cmake_args and (pristine or not (build_dir / "CMakeCache.txt").exists()):
-        cmd += ["--", *toolchain.cmake_args]     # cached by CMake; passing again would reconfigure
+    configured = (build_dir / "CMakeCache.txt").exists() and not pristine
+    args = [*toolchain.cmake_args, *cmake_args, *_overlay(build_dir, extra_configs)]
+    if args and not configured:
+        cmd += ["--", *args]                 # cached by CMake; passing again would reconfigure
     env = {**environ, "ZEPHYR_BASE": str(workspace.zephyr_base),
            "ZEPHYR_TOOLCHAIN_VARIANT": toolchain.variant, **toolchain.env}
     t0 = time.monotonic()
+    cancel = cancel or threading.Event()
     with _exclusive(build_dir.with_name(build_dir.name + ".lock"), say):
-        rc = _run_logged(cmd, workspace.topdir, env, log_path, say, cancel or threading.Event())
+        if before_compile is not None:
+            if not configured:                  # configure only, then look, then compile
+                rc = _run_logged(_cmake_only(cmd), workspace.topdir, env, log_path, say, cancel)
+                if rc != 0:
+                    _failed(board, rc, log_path)
+                cmd = ["cmake", "--build", str(build_dir)]
+            before_compile(build_dir)
+        rc = _run_logged(cmd, workspace.topdir, env, log_path, say, cancel,
+                         append=before_compile is not None and not configured)
     seconds = time.monotonic() - t0
     elf = build_dir / "zephyr" / "zephyr.elf"
     if rc != 0 or not elf.is_file():
-        first = first_error(log_path.read_text(errors="replace"))
-        raise BuildError(f"west build for {board} failed (rc {rc}): {first}",
-                         f"full build log: {log_path}")
+        _failed(board, rc, log_path)
     return Built(elf, build_dir, log_path, seconds, sha256(elf))
+
+
+def _failed(board: str, rc: int, log_path: Path):
+    first = first_error(log_path.read_text(errors="replace"))
+    raise BuildError(f"west build for {board} failed (rc {rc}): {first}",
+                     f"full build log: {log_path}")
+
+
+def _cmake_only(cmd: list[str]) -> list[str]:
+    """The same west build command, stopping after CMake configured the build."""
+    at = cmd.index("--") if "--" in cmd else len(cmd)
+    return [*cmd[:at], "--cmake-only", *cmd[at:]]
+
+
+def _overlay(build_dir: Path, extra_configs: tuple) -> list[str]:
+    """`extra_configs` as an OVERLAY_CONFIG file beside the build dir (twister writes one
+    into it; beside it, a pristine build keeps it), rewritten only when its contents
+    change, so an up-to-date build stays up to date."""
+    if not extra_configs:
+        return []
+    path = build_dir.with_name(build_dir.name + ".extra.conf")
+    text = "\n".join(extra_configs) + "\n"
+    if not path.is_file() or path.read_text() != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return [f"-DOVERLAY_CONFIG={path}"]
 
 
 @contextlib.contextmanager
@@ -74,9 +113,10 @@ def _exclusive(lock_path: Path, say):
         yield
 
 
-def _run_logged(cmd, cwd, env, log_path: Path, say, cancel: threading.Event) -> int:
+def _run_logged(cmd, cwd, env, log_path: Path, say, cancel: threading.Event,
+                append: bool = False) -> int:
     last = time.monotonic()
-    with open(log_path, "w") as log:
+    with open(log_path, "a" if append else "w") as log:
         log.write("$ " + " ".join(cmd) + "\n")
         log.flush()
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,

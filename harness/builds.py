@@ -38,12 +38,13 @@ class Builds:
                 self._toolchains[board.arch] = self._find_toolchain(board.arch, self.environ)
             return self._toolchains[board.arch]
 
-    def firmware(self, app, board) -> Built:
-        """Build (incrementally) once per session for each (app, board)."""
+    def firmware(self, app, board, before_compile=None) -> Built:
+        """Build (incrementally) once per session for each (app, board).
+        `before_compile(build_dir)` looks at the configured build first (filters)."""
         key = (app.name, board.name)
         with self.lock(key):
             if key not in self._built:
-                self._built[key] = self._build(app, board)
+                self._built[key] = self._build(app, board, before_compile)
             return self._built[key]
 
     def provide(self, app: str, board: str, built: Built) -> None:
@@ -58,7 +59,7 @@ class Builds:
     def log_path(self, app: str, board: str) -> Path:
         return self.out_dir / "build" / app / f"{board}.build.log"
 
-    def _build(self, app, board) -> Built:
+    def _build(self, app, board, before_compile) -> Built:
         build_dir = self.build_dirs.get((app.name, board.name),
                                         self.out_dir / "build" / app.name / board.name)
         self.say(f"building {app.name} for {board.name} (west build -d {build_dir})")
@@ -66,4 +67,5 @@ class Builds:
             source=app.source_dir(self.workspace.zephyr_base), board=board.name,
             build_dir=build_dir, log_path=self.log_path(app.name, board.name),
             workspace=self.workspace, toolchain=self.toolchain(board), environ=self.environ,
-            pristine=self.pristine, say=self.say, cancel=self.cancel)
+            pristine=self.pristine, say=self.say, cancel=self.cancel, cmake_args=app.cmake_args,
+            extra_configs=app.extra_configs, before_compile=before_compile)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from harness import __version__, apps, expectations, report
+from harness import __version__, apps, expectations, report, suite
 from harness.errors import UsageError
 from harness.judging.results import RunResult
 from harness.judging.verdict import Verdict, worst
@@ -33,9 +33,10 @@ RUNS_PER_PROCESS = 4
 
 @dataclass(frozen=True)
 class Entry:
-    app: str
+    app: str                    # an app name, or a test-suite scenario's name
     board: str
     emulator: str
+    planned: object = field(default=None, compare=False)   # suite.Planned for a scenario
 
     @property
     def name(self) -> str:
@@ -141,19 +142,28 @@ def _loop(session, pool, queue, jobs, progress, fail_fast, retry_infra, out) -> 
             entry = running.pop(fut)
             busy[entry.emulator] -= 1
             progress.finished(entry, result)
-            if fail_fast and result.verdict is not Verdict.PASS:
+            if fail_fast and result.verdict not in (Verdict.PASS, Verdict.SKIPPED):
                 out.cancelled += queue
                 queue.clear()
 
 
+def from_plan(planned) -> list[Entry]:
+    """Matrix entries for test-suite scenarios (suite.plan)."""
+    return [Entry(p.scenario.name, p.board.name, p.emulator, p) for p in planned]
+
+
 def _run_entry(session, entry: Entry, retry_infra: int, progress) -> RunResult:
-    app = apps.load(entry.app)
-    board = validate([entry.board], [entry.emulator])[0][0]
-    spec = expectations.load(app.expect)
+    if entry.planned is not None:
+        attempt = lambda: suite.run(session, entry.planned)   # noqa: E731
+    else:
+        app = apps.load(entry.app)
+        board = validate([entry.board], [entry.emulator])[0][0]
+        spec = expectations.load(app.expect)
+        attempt = lambda: session.run_checked(app, board, entry.emulator, spec)   # noqa: E731
     progress.started(entry)
     attempts = []
     while True:
-        result = session.run_checked(app, board, entry.emulator, spec)
+        result = attempt()
         attempts.append({"verdict": result.verdict.label, "reason": result.outcome.reason,
                          "run_dir": str(result.run_dir)})
         if result.verdict not in INFRA or len(attempts) > retry_infra:

@@ -13,11 +13,25 @@ from harness.judging.verdict import Verdict
 def line(r: RunResult) -> str:
     total = r.timings.get("total_s", 0.0)
     cert = ""
-    if r.certificate:
+    if r.certificate and r.verdict is not Verdict.SKIPPED:
         cert = f"  isolation={r.certificate.get('status', '?')}"
     reason = "" if r.verdict is Verdict.PASS else f"  reason: {r.outcome.reason}"
-    return (f"{r.verdict.label:<14} {r.app} {r.board} {r.emulator}  {total:.2f}s{cert}"
+    cases = r.outcome.evidence.get("testcases")
+    tally = "  cases: " + _tally(c["status"] for c in cases) if cases else ""
+    return (f"{r.verdict.label:<14} {r.app} {r.board} {r.emulator}  {total:.2f}s{cert}{tally}"
             f"  artifacts: {_rel(r.run_dir)}{reason}")
+
+
+def counts(results: list[RunResult]) -> str:
+    """e.g. '21 PASS, 8 SKIPPED, 1 HANG'"""
+    return _tally(r.verdict.label for r in results) or "nothing ran"
+
+
+def _tally(labels) -> str:
+    seen: dict = {}
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+    return ", ".join(f"{n} {label}" for label, n in seen.items())
 
 
 def write_run(r: RunResult) -> None:
@@ -28,11 +42,15 @@ def write_run(r: RunResult) -> None:
 
 
 def write_junit(results: list[RunResult], path: Path, suite: str = "harness") -> None:
-    failures = sum(1 for r in results if r.verdict not in (Verdict.PASS,) and not _is_error(r))
+    """One testcase per run (its verdict and isolation as properties), and for a test suite
+    one more per ztest test case (classname: the run's name)."""
+    failures = sum(1 for r in results if r.verdict not in (Verdict.PASS, Verdict.SKIPPED)
+                   and not _is_error(r))
     errors = sum(1 for r in results if _is_error(r))
+    skipped = sum(1 for r in results if r.verdict is Verdict.SKIPPED)
     total_time = sum(r.timings.get("run_s", 0) for r in results)
     ts = ET.Element("testsuite", name=suite, tests=str(len(results)), failures=str(failures),
-                    errors=str(errors), time=f"{total_time:.3f}")
+                    errors=str(errors), skipped=str(skipped), time=f"{total_time:.3f}")
     for r in results:
         case = ET.SubElement(ts, "testcase", classname=f"{r.app}", name=f"{r.board}.{r.emulator}",
                              time=f"{r.timings.get('run_s', 0):.3f}")
@@ -43,16 +61,35 @@ def write_junit(results: list[RunResult], path: Path, suite: str = "harness") ->
                             ("elf_sha256", r.provenance.get("elf_sha256", "")),
                             ("emulator_version", r.provenance.get("emulator", ""))):
             ET.SubElement(props, "property", name=name, value=str(value or ""))
-        if r.verdict is not Verdict.PASS:
+        if r.verdict is Verdict.SKIPPED:
+            ET.SubElement(case, "skipped", message=r.outcome.reason)
+        elif r.verdict is not Verdict.PASS:
             tag = "error" if _is_error(r) else "failure"
             body = "\n".join(r.outcome.evidence.get("last_lines", []))
             ET.SubElement(case, tag, type=r.verdict.label,
                           message=r.outcome.reason).text = f"{r.outcome.reason}\n\n{body}"
         ET.SubElement(case, "system-out").text = "\n".join(
             f"[[ATTACHMENT|{p}]]" for p in r.artifacts.values())
+        for c in r.outcome.evidence.get("testcases", []):
+            _test_case(ts, r, c)
+    ts.set("tests", str(len(ts.findall("testcase"))))
     ET.indent(ts)
     path.parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(ts).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def _test_case(ts, r: RunResult, c: dict) -> None:
+    case = ET.SubElement(ts, "testcase", classname=r.name, name=c["name"],
+                         time=f"{c.get('duration_s') or 0:.3f}")
+    if c["status"] == "skipped":
+        ET.SubElement(case, "skipped")
+    elif c["status"] == "failed":
+        ET.SubElement(case, "failure", type="FAIL",
+                      message=c.get("message") or "test case failed").text = \
+            f"line {c['line']}: {c.get('message') or 'FAIL'}"
+    elif c["status"] != "passed":
+        ET.SubElement(case, "error", type=r.verdict.label,
+                      message=f"no result: the run ended {r.verdict.label}: {r.outcome.reason}")
 
 
 def _is_error(r: RunResult) -> bool:

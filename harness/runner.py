@@ -110,8 +110,24 @@ class Session:
                 path.write_text(json.dumps(found[-1], indent=2) + "\n")
         return found
 
-    def run_checked(self, app, board, emu: str, spec) -> RunResult:
-        """A run of `app`, backed by the (cached) isolation certificate of its board."""
+    def suite_agreements(self, results: list[RunResult]) -> list[dict]:
+        """Per scenario and board run on several emulators: verdicts and per-test-case
+        statuses compared; written to runs/<scenario>/<board>.agreement.json."""
+        found = []
+        groups: dict = {}
+        for r in results:
+            if r.verdict is not Verdict.SKIPPED:
+                groups.setdefault((r.app, r.board), []).append(r)
+        for (app, board), same in groups.items():
+            if len(same) > 1:
+                found.append(agreement.compare_cases(same))
+                path = self.out_dir / "runs" / app / f"{board}.agreement.json"
+                path.write_text(json.dumps(found[-1], indent=2) + "\n")
+        return found
+
+    def run_checked(self, app, board, emu: str, spec, **run) -> RunResult:
+        """A run of `app`, backed by the (cached) isolation certificate of its board.
+        `run`: run_one's keyword arguments (a test suite's judge, filter, build_only, timeout)."""
         cert = None
         if self.isolation:
             try:
@@ -120,21 +136,29 @@ class Session:
                 if exc.verdict is None:
                     raise
                 cert = {"status": "INVALID", "summary": f"probe could not run: {exc}"}
-        return self.run_one(app, board, emu, lambda: Judge(spec), cert)
+        make_judge = run.pop("make_judge", None) or (lambda: Judge(spec))
+        return self.run_one(app, board, emu, make_judge, cert, **run)
 
-    def run_one(self, app, board, emu: str, make_judge, certificate: dict | None = None
-                ) -> RunResult:
+    def run_one(self, app, board, emu: str, make_judge, certificate: dict | None = None, *,
+                before_compile=None, build_only: bool = False,
+                timeout_s: float | None = None) -> RunResult:
         """Build, boot and judge once; reports are written whatever happens. With a
-        `certificate`, a PASS on a board whose isolation is not proven is UNTRUSTED."""
+        `certificate`, a PASS on a board whose isolation is not proven is UNTRUSTED.
+        `before_compile` sees the configured build (a filter may skip the run there);
+        `build_only` stops after the build; `timeout_s` (host seconds) is the run's
+        budget unless the session sets one."""
         run_dir = self.new_run_dir(app.name, board.name, emu)
         result = RunResult(app.name, board.name, emu, Outcome(Verdict.SETUP_ERROR, ""), run_dir)
         t0 = time.monotonic()
         try:
-            built = self.builds.firmware(app, board)
+            built = self.builds.firmware(app, board, before_compile)
             result.timings["build_s"] = round(built.seconds, 3)
             result.provenance = self.provenance(board, built)
             self._keep(built.log, run_dir / "build.log", result)
-            result = self.boot(result, board, emu, built, make_judge())
+            if build_only:
+                result.outcome = Outcome(Verdict.SKIPPED, "build_only: built, not run")
+            else:
+                result = self.boot(result, board, emu, built, make_judge(), timeout_s)
         except (HarnessError, KeyboardInterrupt) as exc:
             verdict = Verdict.INTERRUPTED if isinstance(exc, (Interrupted, KeyboardInterrupt)) \
                 else exc.verdict
@@ -150,10 +174,14 @@ class Session:
             result.timings["total_s"] = round(time.monotonic() - t0, 3)
             if certificate is not None:
                 _back_with(result, certificate)
-            report.write_run(result)
-            result.artifacts.update(result_json=str(run_dir / "result.json"),
-                                    junit=str(run_dir / "junit.xml"))
+            self.report(result)
         return result
+
+    def report(self, result: RunResult) -> None:
+        """result.json and junit.xml into the run directory."""
+        report.write_run(result)
+        result.artifacts.update(result_json=str(result.run_dir / "result.json"),
+                                junit=str(result.run_dir / "junit.xml"))
 
     def start_device(self, app, board, emu: str) -> Device:
         """Build `app` and boot it; the caller owns the Device and must close() it."""
@@ -161,11 +189,12 @@ class Session:
         return Device(self.emulators.adapter(board, emu, self.new_run_dir(app.name, board.name, emu)),
                       built.elf)
 
-    def boot(self, result: RunResult, board, emu: str, built, judge) -> RunResult:
+    def boot(self, result: RunResult, board, emu: str, built, judge,
+             timeout_s: float | None = None) -> RunResult:
         emulator = self.emulators.adapter(board, emu, result.run_dir)
         settings = emulator.settings
         result.provenance["emulator"] = f"{emu}: {emulator.version()}"
-        timeout = self.timeout_s or float(settings.get("timeout_s", 30))
+        timeout = self.timeout_s or timeout_s or float(settings.get("timeout_s", 30))
         try:
             watched = watch(emulator, built.elf, judge, timeout, cancel=self.cancel)
         finally:

@@ -87,8 +87,10 @@ def test_unwritable_output_directory(capsys, tmp_path, monkeypatch):
 
 
 def test_exit_codes_are_distinct():
-    codes = [v.code for v in Verdict]
+    # SKIPPED (a scenario filtered out on a board) is no failure: it exits 0 like PASS
+    codes = [v.code for v in Verdict if v is not Verdict.SKIPPED]
     assert len(set(codes)) == len(codes) and EXIT_USAGE not in codes
+    assert Verdict.SKIPPED.code == 0 and Verdict.SKIPPED.rank < Verdict.PASS.rank
 
 
 def test_check_log_passes_the_seed_sample_output(capsys, tmp_path):

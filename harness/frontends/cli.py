@@ -16,6 +16,7 @@ from pathlib import Path
 from harness import (
     __version__,
     apps,
+    boards,
     config,
     emulators,
     isolation_run,
@@ -23,11 +24,13 @@ from harness import (
     report,
     runner,
     setup,
+    suite,
     workspace,
 )
 from harness.errors import HarnessError, Interrupted, UsageError
 from harness.frontends import checklog, doctor
 from harness.frontends import progress as progress_mod
+from harness.judging.selection import Selection
 from harness.judging.verdict import EXIT_INTERRUPTED, Verdict, worst
 
 
@@ -39,7 +42,8 @@ def parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="build and boot an app, judge its UART log")
     run.add_argument("--app", default=apps.DEFAULT_APP,
-                     help=f"app name ({', '.join(apps.known())}) or a Zephyr app directory")
+                     help=f"app name ({', '.join(apps.known())}) or a Zephyr app directory "
+                     "(its expect.yaml, or else the scenarios of its sample.yaml/testcase.yaml)")
     run.add_argument("--expect", help="expectation file (default: the app's expect.yaml)")
     run.add_argument("--board", action="append", help="board (repeat or comma-separate; "
                      "default: the app's boards)")
@@ -49,6 +53,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--pristine", action="store_true", help="rebuild from scratch")
     run.add_argument("--no-isolation", action="store_true",
                      help="skip the isolation proof (the run then cannot PASS... see README)")
+    _selection(run)
 
     chk = sub.add_parser("check-log", help="judge a saved UART log without building or booting")
     chk.add_argument("log", help="the log file (raw bytes are fine)")
@@ -59,6 +64,9 @@ def parser() -> argparse.ArgumentParser:
     mx = sub.add_parser("matrix", help="run apps x boards x emulators in parallel, with a "
                         "live summary, one JUnit file and a JSON summary")
     mx.add_argument("--app", action="append", help="app(s) (default: prod_consumer)")
+    mx.add_argument("-T", "--testsuite-root", action="append", metavar="DIR",
+                    help="run every scenario of the sample.yaml/testcase.yaml files under DIR "
+                    "(repeatable, like twister's -T)")
     mx.add_argument("--board", action="append", help="board(s) (default: each app's boards)")
     mx.add_argument("--emulator", help="emulator(s), comma-separated (default: qemu)")
     mx.add_argument("--matrix", help="YAML file with apps:, boards:, emulators: lists "
@@ -71,6 +79,7 @@ def parser() -> argparse.ArgumentParser:
     _common(mx)
     mx.add_argument("--timeout", type=float, help="host seconds per boot (default: board file)")
     mx.add_argument("--no-isolation", action="store_true", help="skip the isolation proof")
+    _selection(mx)
 
     pr = sub.add_parser("prove", help="run the isolation probe: certify that the MPU/MMU "
                         "enforces memory domains on a board and emulator")
@@ -103,6 +112,20 @@ def _common(p) -> None:
                    "one): slower, nothing but the files is shared between runs")
 
 
+def _selection(p) -> None:
+    p.add_argument("--tag", action="append", help="test suites: only scenarios with this tag")
+    p.add_argument("--exclude-tag", action="append", help="test suites: leave out this tag")
+    p.add_argument("--fixture", action="append",
+                   help="test suites: a fixture this bench provides (harness_config.fixture)")
+    p.add_argument("--scenario", action="append",
+                   help="test suites: only this scenario (or its dotted children)")
+
+
+def _selected(args) -> Selection:
+    return Selection(frozenset(_split(args.tag)), frozenset(_split(args.exclude_tag)),
+                     frozenset(_split(args.fixture)), tuple(_split(args.scenario)))
+
+
 def _split(values) -> list[str]:
     return [v for item in values or [] for v in item.split(",") if v]
 
@@ -116,6 +139,8 @@ def _session(args, environ: dict):
 
 
 def cmd_run(args, environ) -> int:
+    if not args.expect and apps.is_suite_dir(args.app):
+        return _run_suites(args, environ, [args.app])
     app = apps.load(args.app, args.expect)
     board_names = _split(args.board) or list(app.boards)
     if not board_names:
@@ -134,6 +159,10 @@ def cmd_run(args, environ) -> int:
 
 
 def cmd_matrix(args, environ) -> int:
+    if args.testsuite_root:
+        if args.app or args.matrix:
+            raise UsageError("-T runs test suites; it does not combine with --app or --matrix")
+        return _run_suites(args, environ, args.testsuite_root, matrix_jobs=args.jobs)
     if args.matrix:
         entries = matrix.load_file(args.matrix)
     else:
@@ -156,6 +185,41 @@ def cmd_matrix(args, environ) -> int:
     print(f"matrix: {len(out.results)} run(s) in {out.wall_s:.1f} s, worst verdict "
           f"{out.verdict}; junit: {files['junit']}; summary: {files['summary']}")
     return out.verdict.code
+
+
+def _run_suites(args, environ, roots, matrix_jobs: int | None = None) -> int:
+    """Test suites: their scenarios x boards x emulators, as `harness matrix` runs them."""
+    warned = set()
+
+    def warn(msg: str) -> None:
+        if msg not in warned:
+            warned.add(msg)
+            print(f"harness: warning: {msg}", file=sys.stderr)
+    found = suite.collect(roots, warn)
+    suite.validate_console(found)
+    emulator_names = _split([args.emulator]) if args.emulator else None
+    pairs = runner.validate(_split(args.board) or [boards.DEFAULT_BOARD], emulator_names)
+    jobs = matrix_jobs or os.cpu_count() or 1
+    if jobs < 1:
+        raise UsageError("-j needs a positive number of parallel runs")
+    progress = progress_mod.for_stream(sys.stderr)
+    with _session(args, environ) as session:
+        planned = suite.plan(found, pairs, session.workspace.zephyr_base, _selected(args))
+        try:
+            out = matrix.run(session, matrix.from_plan(planned), jobs, progress,
+                             getattr(args, "fail_fast", False), getattr(args, "retry_infra", 0))
+        finally:
+            progress.stop()
+        verdicts = [r.verdict for r in out.results]
+        for found_pair in session.suite_agreements(out.results):
+            print(report.agreement_line(found_pair), flush=True)
+            verdicts += [] if found_pair["agree"] else [Verdict.DISAGREE]
+    files = matrix.write_reports(session, out, session.out_dir / "matrix")
+    for r in out.results:
+        print(report.line(r), flush=True)
+    print(f"{len(found)} scenario(s), {len(out.results)} run(s) in {out.wall_s:.1f} s: "
+          f"{report.counts(out.results)}; junit: {files['junit']}; summary: {files['summary']}")
+    return worst(verdicts).code
 
 
 def cmd_prove(args, environ) -> int:

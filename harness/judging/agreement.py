@@ -40,3 +40,26 @@ def compare(results: list, spec) -> dict:
 
 def keys_text(keys: list) -> str:
     return "[" + ",".join(map(str, keys)) + "]"
+
+
+def compare_cases(results: list) -> dict:
+    """Runs of one test-suite scenario on several emulators: the same verdict and, per
+    ztest test case, the same status."""
+    base, differences = results[0], []
+    base_cases = case_statuses(base)
+    for other in results[1:]:
+        if other.verdict is not base.verdict:
+            differences.append(f"verdict: {base.emulator} {base.verdict} vs "
+                               f"{other.emulator} {other.verdict}")
+        theirs = case_statuses(other)
+        for name in sorted(set(base_cases) | set(theirs)):
+            if base_cases.get(name) != theirs.get(name):
+                differences.append(f"{name}: {base.emulator} {base_cases.get(name, 'absent')} vs "
+                                   f"{other.emulator} {theirs.get(name, 'absent')}")
+    return {"app": base.app, "board": base.board, "agree": not differences,
+            "emulators": [r.emulator for r in results], "differences": differences,
+            "verdicts": {r.emulator: r.verdict.label for r in results}}
+
+
+def case_statuses(result) -> dict:
+    return {c["name"]: c["status"] for c in result.outcome.evidence.get("testcases", [])}

@@ -28,9 +28,16 @@ class Ending:
 
 
 class Judge:
-    def __init__(self, spec: Expectation) -> None:
+    """`matcher`: the expect.yaml matcher by default, or a Zephyr harness's (judging.suites).
+    `faults_expected`: a fatal error does not end the run (ztest suites and `ignore_faults`
+    scenarios provoke them on purpose); each is recorded, and a run that then never
+    completes is a CRASH with the last fault's triage instead of a HANG."""
+
+    def __init__(self, spec: Expectation, matcher=None, faults_expected: bool = False) -> None:
         self.spec = spec
-        self.matcher = Matcher(spec)
+        self.matcher = matcher if matcher is not None else Matcher(spec)
+        self.faults_expected = faults_expected
+        self.faults: list[dict] = []              # completed dumps, when faults are expected
         self.dump = FaultDump()
         self.forbidden: Violation | None = None
         self.tail: deque = deque(maxlen=TAIL)    # last lines, for failure reports
@@ -41,12 +48,15 @@ class Judge:
     def feed(self, lineno: int, text: str, t: float) -> None:
         self.nlines += 1
         self.tail.append((lineno, text))
-        was_fatal = self.dump.started
-        self.dump.feed(text, lineno)
-        if self.dump.started and not was_fatal:
-            self._fatal_at = t
-        if self.dump.started:
-            return
+        if self.faults_expected:
+            self._expected_fault(text, lineno)
+        was_fatal = self.dump.started and not self.faults_expected
+        if not self.faults_expected:
+            self.dump.feed(text, lineno)
+            if self.dump.started and not was_fatal:
+                self._fatal_at = t
+            if self.dump.started:
+                return
         for pattern in self.spec.fail_on:
             if pattern.search(text) and not self.forbidden:
                 self.forbidden = Violation("fail_on", f"forbidden line matched {pattern.pattern!r}",
@@ -54,13 +64,19 @@ class Judge:
         if self.matcher.feed(text, lineno, t) is None and self.matcher.done and self._done_at is None:
             self._done_at = t
 
+    def _expected_fault(self, text: str, lineno: int) -> None:
+        self.dump.feed(text, lineno)
+        if self.dump.complete:
+            self.faults.append(self.dump.summary())
+            self.dump = FaultDump()
+
     @property
     def completed(self) -> bool:
         """The expected sequence is complete (the run may still watch for late faults)."""
         return self.matcher.done
 
     def should_stop(self, now: float) -> bool:
-        if self.dump.started:
+        if self.dump.started and not self.faults_expected:
             return self.dump.complete or now - self._fatal_at >= DUMP_GRACE_S
         if self.forbidden or self.matcher.violation:
             return True
@@ -70,6 +86,11 @@ class Judge:
         evidence = {"events": [e.to_json() for e in self.matcher.events],
                     "last_lines": [f"{n}: {t}" for n, t in self.tail],
                     "ending": ending.__dict__}
+        testcases = getattr(self.matcher, "testcases", lambda: [])()
+        if testcases:
+            evidence["testcases"] = testcases
+        if self.faults_expected:
+            return self._outcome_with_expected_faults(ending, evidence)
         if self.dump.started:
             fault = self.dump.summary()
             evidence["fault"] = fault
@@ -81,6 +102,22 @@ class Judge:
             return Outcome(Verdict.FAIL, str(broken), evidence)
         if self.matcher.done:
             return Outcome(Verdict.PASS, "expected sequence complete", evidence)
+        return Outcome(*self._unfinished(ending), evidence)
+
+    def _outcome_with_expected_faults(self, ending: Ending, evidence: dict) -> Outcome:
+        faults = self.faults + ([self.dump.summary()] if self.dump.started else [])
+        evidence["expected_faults"] = len(faults)
+        broken = self.forbidden or self.matcher.violation
+        if broken:
+            evidence["violation"] = {"rule": broken.rule, "lines": broken.lines}
+            return Outcome(Verdict.FAIL, str(broken), evidence)
+        if self.matcher.done:
+            note = f" ({len(faults)} fatal error(s) provoked by the tests)" if faults else ""
+            return Outcome(Verdict.PASS, f"expected sequence complete{note}", evidence)
+        if faults:
+            evidence["fault"] = faults[-1]
+            _, why = self._unfinished(ending)
+            return Outcome(Verdict.CRASH, f"{crash_reason(faults[-1])}; then {why}", evidence)
         return Outcome(*self._unfinished(ending), evidence)
 
     def _unfinished(self, ending: Ending) -> tuple[Verdict, str]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 class Verdict(enum.Enum):
     """Outcome of one run. `code` is the process exit code, `rank` orders severity."""
 
+    SKIPPED = ("SKIPPED", 0, -1, "not run on this board: a filter of the test suite said so")
     PASS = ("PASS", 0, 0, "the expected sequence completed under enforced isolation")
     FAIL = ("FAIL", 1, 3, "the UART log broke an expectation rule")
     CRASH = ("CRASH", 3, 4, "the firmware hit a fatal error (fault, oops, panic, assertion)")

@@ -1,0 +1,88 @@
+"""Test-suite files as twister reads them: merging, typing, discovery, static filters."""
+import pytest
+from conftest import DATA
+
+from harness import scenarios
+from harness.errors import UsageError
+from harness.judging.selection import BoardFacts, Selection, skip_reason
+
+APP = DATA / "suites" / "app"
+MPS2 = BoardFacts("mps2_an385", "arm", supported=frozenset({"gpio", "counter"}))
+
+
+@pytest.fixture
+def loaded():
+    warnings = []
+    found = {s.name: s for s in scenarios.load(APP / "testcase.yaml", warnings.append)}
+    return found, warnings
+
+
+def test_common_is_merged_into_each_scenario_as_twister_merges(loaded):
+    found, _ = loaded
+    base, filtered = found["demo.base"], found["demo.filtered"]
+    assert base.tags == {"kernel", "userspace", "base"}          # strings joined, then split
+    assert filtered["filter"] == "(CONFIG_USERSPACE) and (CONFIG_ARM)"
+    assert base["filter"] == "CONFIG_USERSPACE"
+    assert filtered["extra_configs"] == ["CONFIG_A=y"]           # a list in both: common's
+    assert base.cmake_args() == ["-DCONF_FILE=prj.conf"]
+    assert base["min_ram"] == 16 and found["demo.big"]["min_ram"] == 16   # ints: common's
+    assert base["timeout"] == 60 and found["demo.unknown_key"]["timeout"] == 7
+    assert base.harness == "" and found["demo.fixture"].harness == "console"
+
+
+def test_an_unknown_key_is_named_in_a_warning(loaded):
+    _, warnings = loaded
+    assert len(warnings) == 1 and "'frobnicate'" in warnings[0] and "demo.unknown_key" in warnings[0]
+
+
+def test_discovery_finds_the_yaml_files_of_apps_only(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "CMakeLists.txt").write_text("")
+    (tmp_path / "a" / "sample.yaml").write_text("tests: {x.y: {}}\n")
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "testcase.yaml").write_text("tests: {z: {}}\n")     # no CMakeLists.txt
+    build = tmp_path / "a" / "build"
+    build.mkdir()
+    (build / "CMakeCache.txt").write_text("")
+    (build / "CMakeLists.txt").write_text("")
+    (build / "sample.yaml").write_text("tests: {copy: {}}\n")
+    assert scenarios.discover(tmp_path) == [tmp_path / "a" / "sample.yaml"]
+
+
+def test_a_file_without_tests_is_a_clear_error(tmp_path):
+    bad = tmp_path / "testcase.yaml"
+    bad.write_text("common: {tags: x}\n")
+    with pytest.raises(UsageError, match="needs a 'tests:' mapping"):
+        scenarios.load(bad)
+    bad.write_text("tests: {a: {timeout: soon}}\n")
+    with pytest.raises(UsageError, match="timeout: expected a int"):
+        scenarios.load(bad)
+
+
+@pytest.mark.parametrize("name, reason", [
+    ("demo.base", None),
+    ("demo.filtered", None),                      # filter: judged after configuration
+    ("demo.build_only", None),                    # built, then reported as build_only
+    ("demo.arc_only", "Not in test case arch allow list"),
+    ("demo.allowlisted", None),
+    ("demo.excluded", "In test case platform exclude"),
+    ("demo.big", None),
+    ("demo.needs_gpio", "mps2_an385 lacks ['netif'] (depends_on)"),
+    ("demo.fixture", "missing fixture fixture_i2c"),
+    ("demo.keyboard", "harness keyboard is not supported"),
+])
+def test_static_filters_give_twisters_reasons(loaded, name, reason):
+    assert skip_reason(loaded[0][name], MPS2) == reason
+
+
+def test_selection_by_tag_fixture_and_scenario(loaded):
+    found, _ = loaded
+    assert skip_reason(found["demo.base"], MPS2, Selection(tags=frozenset({"base"}))) is None
+    assert "no tag" in skip_reason(found["demo.filtered"], MPS2, Selection(tags=frozenset({"base"})))
+    assert "excluded" in skip_reason(found["demo.base"], MPS2,
+                                     Selection(exclude_tags=frozenset({"userspace"})))
+    assert skip_reason(found["demo.fixture"], MPS2, Selection(fixtures=frozenset({"fixture_i2c"}))) is None
+    assert skip_reason(found["demo.base"], MPS2, Selection(names=("demo",))) is None
+    assert "--scenario" in skip_reason(found["demo.base"], MPS2, Selection(names=("other",)))
+    small = BoardFacts("tiny", "arm", ram_kb=8, flash_kb=16)
+    assert "not enough RAM" in skip_reason(found["demo.base"], small)
