@@ -174,7 +174,7 @@ def _run_entry(session, entry: Entry, retry_infra: int, progress) -> RunResult:
     return result
 
 
-def write_reports(session, out: MatrixResult, directory: Path) -> dict:
+def write_reports(session, out: MatrixResult, directory: Path, shard: str | None = None) -> dict:
     directory.mkdir(parents=True, exist_ok=True)
     junit, summary = directory / "junit.xml", directory / "summary.json"
     report.write_junit(out.results, junit, suite="harness-matrix")
@@ -188,5 +188,6 @@ def write_reports(session, out: MatrixResult, directory: Path) -> dict:
         "runs": [r.to_json() | {"retried": r.outcome.evidence.get("retried", [])}
                  for r in out.results],
         "cancelled": [e.name for e in out.cancelled],
+        "shard": shard,
     }, indent=2, default=str) + "\n")
     return {"junit": junit, "summary": summary}

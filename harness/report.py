@@ -123,6 +123,7 @@ def certificate_text(r: RunResult) -> str:
 def agreement_line(found: dict) -> str:
     emus = " vs ".join(found["emulators"])
     if found["agree"]:
-        return f"{'AGREE':<14} {found['app']} {found['board']} {emus}: same verdict and payload chains"
+        same = found.get("same", "same verdict and payload chains")
+        return f"{'AGREE':<14} {found['app']} {found['board']} {emus}: {same}"
     return (f"{'DISAGREE':<14} {found['app']} {found['board']} {emus}: "
             + "; ".join(found["differences"]))

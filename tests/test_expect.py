@@ -41,3 +41,33 @@ def test_a_lone_variable_ranges_over_all_keys():
     spec = expect.parse({"events": {"a": "a", "b": {"regex": "b(?P<n>\\d)", "index": "n"}},
                          "order": ["a[*] < b[n]"]})
     assert spec.rules[0].after.kind == "all"
+
+
+@pytest.mark.parametrize("order, named", [
+    (["a[*] < b[*]", "b[*] < a[*]"], "a[*] < b[*], b[*] < a[*]"),
+    (["a[n] < b[n]", "b[n] < a[n]"], "a[n] < b[n], b[n] < a[n]"),
+    (["a[*] < b[*]", "b[n] < c[n]", "c[n] < a[n]"], "a[*] < b[*], b[n] < c[n], c[n] < a[n]"),
+    (["a[*] < a[*]"], "a[*] < a[*]"),
+    (["a[n] < a[n]"], "a[n] < a[n]"),
+])
+def test_order_rules_that_can_never_hold_are_a_load_error_naming_the_cycle(order, named):
+    events = {e: {"regex": rf"{e} (?P<n>\d+)", "index": "n"} for e in "abc"}
+    with pytest.raises(UsageError, match="can never all hold") as info:
+        expect.parse({"events": events, "order": order})
+    assert named in str(info.value)
+
+
+@pytest.mark.parametrize("order", [
+    ["a[n] < b[n]", "b[n] < a[n+1]"],          # a ping-pong: a0 < b0 < a1 < b1 ...
+    ["a[n] < a[n+1]"],
+    ["a[*] < b[*]", "b[*] < c[*]"],
+])
+def test_order_rules_that_can_hold_together_load(order):
+    events = {e: {"regex": rf"{e} (?P<n>\d+)", "index": "n"} for e in "abc"}
+    assert len(expect.parse({"events": events, "order": order}).rules) == len(order)
+
+
+def test_a_reference_without_an_index_is_quoted_without_stray_spaces():
+    with pytest.raises(UsageError) as info:
+        expect.parse({"events": {"a": "x", "b": "y"}, "order": ["a < b"]})
+    assert "'a'" in str(info.value) and "'a '" not in str(info.value)

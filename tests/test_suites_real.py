@@ -86,8 +86,11 @@ def test_a_ztest_suite_on_qemu_and_renode_agrees_per_test_case(suite_run, zephyr
     if not shutil.which("renode"):
         pytest.skip("Renode not found: install Renode 1.14 or newer and put `renode` on PATH")
     rc = main(["matrix", "-j", "2", "--out", str(harness_out / "suites"), "--board", "mps2_an385",
-               "--emulator", "qemu,renode", "--scenario", "kernel.common.stack_protection",
-               "-T", str(zephyr_workspace.zephyr_base / "tests" / "kernel" / "fatal" / "exception")])
+               "--emulator", "qemu,renode", "--scenario", "kernel.memory_protection.userspace",
+               "-T", str(zephyr_workspace.zephyr_base / "tests" / "kernel" / "mem_protect")])
     printed = capsys.readouterr().out
     assert rc == 0, printed
-    assert "AGREE          kernel.common.stack_protection mps2_an385 qemu vs renode" in printed
+    assert ("AGREE          kernel.memory_protection.userspace mps2_an385 qemu vs renode: "
+            "same verdict and test-case results") in printed
+    assert "PASS           kernel.memory_protection.userspace mps2_an385 renode" in printed
+    assert "cases: 39 passed" in printed.split("mps2_an385 renode", 1)[1].splitlines()[0]

@@ -24,6 +24,7 @@ from harness import (
     report,
     runner,
     setup,
+    shards,
     suite,
     workspace,
 )
@@ -79,7 +80,18 @@ def parser() -> argparse.ArgumentParser:
     _common(mx)
     mx.add_argument("--timeout", type=float, help="host seconds per boot (default: board file)")
     mx.add_argument("--no-isolation", action="store_true", help="skip the isolation proof")
+    mx.add_argument("--shard", metavar="K/N", help="run only part K of N of the selected runs "
+                    "(deterministic; for CI machines that split one matrix)")
+    mx.add_argument("--durations", metavar="SUMMARY",
+                    help="a previous summary.json: balance --shard parts by its run times")
     _selection(mx)
+
+    rp = sub.add_parser("report", help="combine reports")
+    rp_sub = rp.add_subparsers(dest="report_command", required=True)
+    merge = rp_sub.add_parser("merge", help="merge the summary.json and junit.xml of "
+                              "several `harness matrix --shard` runs")
+    merge.add_argument("dirs", nargs="+", help="each shard's --out directory (or its matrix/)")
+    merge.add_argument("--out", default="harness-out/merged", help="where the merged report goes")
 
     pr = sub.add_parser("prove", help="run the isolation probe: certify that the MPU/MMU "
                         "enforces memory domains on a board and emulator")
@@ -170,6 +182,7 @@ def cmd_matrix(args, environ) -> int:
                                  _split([args.emulator]) if args.emulator else None)
     if args.jobs < 1:
         raise UsageError("-j needs a positive number of parallel runs")
+    entries = _shard(args, entries)
     progress = progress_mod.for_stream(sys.stderr)
     with _session(args, environ) as session:
         try:
@@ -177,7 +190,8 @@ def cmd_matrix(args, environ) -> int:
                              args.retry_infra)
         finally:
             progress.stop()
-    files = matrix.write_reports(session, out, session.out_dir / "matrix")
+    files = matrix.write_reports(session, out, session.out_dir / "matrix",
+                                 getattr(args, "shard", None))
     for r in out.results:
         print(report.line(r), flush=True)
     for e in out.cancelled:
@@ -185,6 +199,23 @@ def cmd_matrix(args, environ) -> int:
     print(f"matrix: {len(out.results)} run(s) in {out.wall_s:.1f} s, worst verdict "
           f"{out.verdict}; junit: {files['junit']}; summary: {files['summary']}")
     return out.verdict.code
+
+
+def _shard(args, entries: list) -> list:
+    """--shard K/N: this machine's part of the matrix (balanced by --durations)."""
+    if not getattr(args, "shard", None):
+        return entries
+    k, n = shards.parse(args.shard)
+    mine = shards.split(entries, k, n, shards.durations(args.durations))
+    print(f"shard {k}/{n}: {len(mine)} of {len(entries)} run(s)", file=sys.stderr)
+    return mine
+
+
+def cmd_report(args, environ) -> int:
+    merged = shards.merge(args.dirs, Path(args.out))
+    print(f"merged {len(args.dirs)} report(s), {len(merged['runs'])} run(s), worst verdict "
+          f"{merged['verdict']}: {Path(args.out) / 'summary.json'}, {Path(args.out) / 'junit.xml'}")
+    return merged["exit_code"]
 
 
 def _run_suites(args, environ, roots, matrix_jobs: int | None = None) -> int:
@@ -206,7 +237,7 @@ def _run_suites(args, environ, roots, matrix_jobs: int | None = None) -> int:
     with _session(args, environ) as session:
         planned = suite.plan(found, pairs, session.workspace.zephyr_base, _selected(args))
         try:
-            out = matrix.run(session, matrix.from_plan(planned), jobs, progress,
+            out = matrix.run(session, _shard(args, matrix.from_plan(planned)), jobs, progress,
                              getattr(args, "fail_fast", False), getattr(args, "retry_infra", 0))
         finally:
             progress.stop()
@@ -214,7 +245,8 @@ def _run_suites(args, environ, roots, matrix_jobs: int | None = None) -> int:
         for found_pair in session.suite_agreements(out.results):
             print(report.agreement_line(found_pair), flush=True)
             verdicts += [] if found_pair["agree"] else [Verdict.DISAGREE]
-    files = matrix.write_reports(session, out, session.out_dir / "matrix")
+    files = matrix.write_reports(session, out, session.out_dir / "matrix",
+                                 getattr(args, "shard", None))
     for r in out.results:
         print(report.line(r), flush=True)
     print(f"{len(found)} scenario(s), {len(out.results)} run(s) in {out.wall_s:.1f} s: "
@@ -268,7 +300,7 @@ def cmd_doctor(args, environ) -> int:
     return doctor.main(args.workspace, environ)
 
 
-COMMANDS = {"run": cmd_run, "matrix": cmd_matrix, "prove": cmd_prove, "check-log": cmd_check_log, "setup": cmd_setup, "doctor": cmd_doctor}
+COMMANDS = {"report": cmd_report, "run": cmd_run, "matrix": cmd_matrix, "prove": cmd_prove, "check-log": cmd_check_log, "setup": cmd_setup, "doctor": cmd_doctor}
 
 
 def _raise_interrupted(signum, frame):

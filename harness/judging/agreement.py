@@ -58,7 +58,8 @@ def compare_cases(results: list) -> dict:
                                    f"{other.emulator} {theirs.get(name, 'absent')}")
     return {"app": base.app, "board": base.board, "agree": not differences,
             "emulators": [r.emulator for r in results], "differences": differences,
-            "verdicts": {r.emulator: r.verdict.label for r in results}}
+            "verdicts": {r.emulator: r.verdict.label for r in results},
+            "same": "same verdict and test-case results"}
 
 
 def case_statuses(result) -> dict:

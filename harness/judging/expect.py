@@ -73,6 +73,7 @@ def parse(data, where: str = "<spec>") -> Expectation:
     events = [_event(name, body, where) for name, body in data["events"].items()]
     names = {e.name for e in events}
     rules = [_rule(text, names, where) for text in data.get("order") or []]
+    _no_impossible_cycle(rules, where)
     fail_on = [_pattern(item, f"{where}: fail_on") for item in data.get("fail_on") or []]
     return Expectation(where, events, rules, fail_on, float(data.get("after_success_s", 0.2)))
 
@@ -118,7 +119,41 @@ def _event(name: str, body, where: str) -> EventSpec:
                      bool(body.get("final", False)))
 
 
+def _no_impossible_cycle(rules: list[Rule], where: str) -> None:
+    """Order rules that can never all hold are a load error naming them: a chain of
+    rules from an event back to itself that contains an every-key rule (X[*] < Y[*]),
+    or whose per-key rules (X[n] < Y[n+1]) come back to the same key."""
+    edges: dict[str, list[Rule]] = {}
+    for rule in rules:
+        edges.setdefault(rule.before.event, []).append(rule)
+
+    def shift(rule: Rule) -> int | None:        # key of `after` minus key of `before`
+        if rule.before.kind == rule.after.kind == "var":
+            return rule.after.value - rule.before.value
+        return None
+
+    def walk(event: str, start: str, path: list[Rule]) -> None:
+        for rule in edges.get(event, []):
+            if rule in path:
+                continue
+            chain = [*path, rule]
+            if rule.after.event == start:
+                kinds = {r.before.kind for r in chain} | {r.after.kind for r in chain}
+                shifts = [shift(r) for r in chain]
+                if "all" in kinds or (None not in shifts and sum(shifts) <= 0):
+                    raise UsageError(f"{where}: order rules can never all hold: "
+                                     + ", ".join(r.text for r in chain)
+                                     + f" order {start} before itself",
+                                     "remove or correct one of these rules")
+            elif rule.after.event not in {r.before.event for r in chain}:
+                walk(rule.after.event, start, chain)
+
+    for event in edges:
+        walk(event, event, [])
+
+
 def _ref(text: str, names: set, where: str) -> Ref:
+    text = text.strip()
     m = REF.match(text)
     if not m or m.group(1) not in names:
         raise UsageError(f"{where}: bad reference {text!r} in an order rule",

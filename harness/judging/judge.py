@@ -38,6 +38,7 @@ class Judge:
         self.matcher = matcher if matcher is not None else Matcher(spec)
         self.faults_expected = faults_expected
         self.faults: list[dict] = []              # completed dumps, when faults are expected
+        self.lines_after_fault = 0                # lines since the last of them ended
         self.dump = FaultDump()
         self.forbidden: Violation | None = None
         self.tail: deque = deque(maxlen=TAIL)    # last lines, for failure reports
@@ -65,8 +66,10 @@ class Judge:
             self._done_at = t
 
     def _expected_fault(self, text: str, lineno: int) -> None:
+        self.lines_after_fault += 1
         self.dump.feed(text, lineno)
         if self.dump.complete:
+            self.lines_after_fault = 0
             self.faults.append(self.dump.summary())
             self.dump = FaultDump()
 
@@ -114,11 +117,15 @@ class Judge:
         if self.matcher.done:
             note = f" ({len(faults)} fatal error(s) provoked by the tests)" if faults else ""
             return Outcome(Verdict.PASS, f"expected sequence complete{note}", evidence)
-        if faults:
+        verdict, why = self._unfinished(ending)
+        if self.dump.started or (faults and self.lines_after_fault == 0):
+            # the firmware stopped at a fault: that fault is the story (a provoked one is
+            # followed by the suite's own lines, e.g. "Caught system error")
             evidence["fault"] = faults[-1]
-            _, why = self._unfinished(ending)
             return Outcome(Verdict.CRASH, f"{crash_reason(faults[-1])}; then {why}", evidence)
-        return Outcome(*self._unfinished(ending), evidence)
+        if faults:
+            why += f" (after {len(faults)} fatal error(s) provoked by the tests)"
+        return Outcome(verdict, why, evidence)
 
     def _unfinished(self, ending: Ending) -> tuple[Verdict, str]:
         missing = ", ".join(self.matcher.missing()) or "nothing"
