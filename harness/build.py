@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import BuildError, Interrupted
+from harness.lifeline import LIFELINE
 from harness.process import kill_session
 
 ERROR_LINE = re.compile(r"(error:|Error:|CMake Error|FAILED:|fatal error|undefined reference)")
@@ -122,6 +123,7 @@ def _run_logged(cmd, cwd, env, log_path: Path, say, cancel: threading.Event,
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
                                 errors="replace", start_new_session=True)
+        LIFELINE.hold(proc.pid)                  # a killed harness takes its build down too
         try:
             for line in proc.stdout:
                 log.write(line)
@@ -136,6 +138,7 @@ def _run_logged(cmd, cwd, env, log_path: Path, say, cancel: threading.Event,
             if proc.poll() is None:          # interrupted: take the whole build down
                 kill_session(proc.pid)
                 proc.wait()
+            LIFELINE.release(proc.pid)
             log.write("\n[harness] build interrupted\n" if proc.returncode < 0 else "")
 
 

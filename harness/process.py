@@ -13,6 +13,7 @@ from pathlib import Path
 
 from harness.deadline import Deadline
 from harness.files import write_atomic
+from harness.lifeline import LIFELINE
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ class OwnedProcess:
             self._log.close()
             raise
         self.sid = self.proc.pid
+        LIFELINE.hold(self.sid)                 # ends with the harness, even on SIGKILL
         self.ended_by: str | None = None
         log.debug("started pid %d: %s", self.proc.pid, " ".join(argv))
 
@@ -82,6 +84,7 @@ class OwnedProcess:
                     break
         self.poll()
         self._kill_session_leftovers()
+        LIFELINE.release(self.sid)
         self._log.close()
         if self.proc.stdin:
             self.proc.stdin.close()

@@ -58,3 +58,33 @@ def test_missing_toolchain_is_a_setup_error_with_the_install_command(
     out = capsys.readouterr().out
     assert rc == Verdict.SETUP_ERROR.code
     assert "no toolchain found for arm boards" in out and "gcc-arm-none-eabi" in out
+
+
+@pytest.mark.parametrize("emulator", ["qemu", "renode"])
+def test_sigkill_mid_run_leaves_no_real_emulator_alive(zephyr_workspace, harness_out, emulator):
+    """A run that waits on a never-completing sequence (hello_world judged by
+    prod_consumer's expectations) is SIGKILLed while its emulator runs."""
+    import shutil
+
+    from conftest import processes_under
+    from harness.paths import APPS_DIR
+    if emulator == "renode" and not shutil.which("renode"):
+        pytest.skip("Renode not found: install Renode 1.14 or newer and put `renode` on PATH")
+    out = harness_out / f"sigkill-{emulator}"
+    proc = subprocess.Popen(HARNESS + [
+        "run", "--board", "mps2_an385", "--emulator", emulator, "--no-isolation", "--out", str(out),
+        "--timeout", "120", "--app", str(zephyr_workspace.zephyr_base / "samples" / "hello_world"),
+        "--expect", str(APPS_DIR / "prod_consumer" / "expect.yaml")],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    uart = out / "runs" / "hello_world" / f"mps2_an385.{emulator}"
+    deadline = time.monotonic() + 180
+    while not any(p.stat().st_size for p in uart.glob("*/uart.raw")):
+        assert proc.poll() is None and time.monotonic() < deadline, "the run never booted"
+        time.sleep(0.2)
+    assert [p for p in processes_under(out) if not p.startswith(f"{proc.pid}:")]
+    proc.kill()
+    proc.wait(timeout=5)
+    deadline = time.monotonic() + 5
+    while [p for p in processes_under(out)] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert processes_under(out) == [], "an emulator outlived the SIGKILLed harness"

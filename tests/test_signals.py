@@ -45,3 +45,32 @@ def test_signal_mid_run_stops_everything_and_keeps_the_log(tmp_path, scenario, s
     if phase == "matching":
         assert (run_dir / "uart.raw").read_bytes().startswith(b"I: APP A partition")
     assert "Traceback" not in proc.stderr.read()
+
+
+@pytest.mark.parametrize("emulator", ["qemu", "renode"])
+def test_sigkill_of_the_harness_takes_its_emulators_down(tmp_path, scenario, emulator):
+    """CI cancels with SIGKILL: no handler runs, yet the lifeline's watcher ends the
+    emulator's session within seconds."""
+    kernel = scenario(log="I: APP A partition: 0x1 32\r\n", then="hang", child=True)
+    proc = subprocess.Popen([sys.executable, str(FAKES / "interruptible.py"), str(tmp_path),
+                             str(kernel), emulator], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "READY"
+    deadline = time.monotonic() + 10
+    while not emulators_under(tmp_path, proc.pid):
+        assert time.monotonic() < deadline, "the fake emulator never started"
+        time.sleep(0.05)
+    time.sleep(0.3)
+    proc.kill()
+    proc.wait(timeout=5)
+    deadline = time.monotonic() + 5
+    while emulators_under(tmp_path, proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert emulators_under(tmp_path, proc.pid) == [], "an emulator outlived a SIGKILLed harness"
+
+
+def test_the_lifeline_watcher_reads_what_is_still_held():
+    import io
+
+    from harness.lifeline import watch
+    assert watch(io.BytesIO(b"+10\n+11\n-10\n+12\ngarbage\n-99\n")) == {11, 12}
