@@ -20,7 +20,7 @@ from harness import emulators, expectations, isolation_run, report, symbols, too
 from harness.builds import Builds
 from harness.device import Device
 from harness.emulators import Emulators
-from harness.errors import HarnessError, Interrupted
+from harness.errors import HarnessError, Interrupted, SetupError
 from harness.judging import agreement
 from harness.judging.judge import Judge
 from harness.judging.results import RunResult
@@ -128,6 +128,13 @@ class Session:
     def run_checked(self, app, board, emu: str, spec, **run) -> RunResult:
         """A run of `app`, backed by the (cached) isolation certificate of its board.
         `run`: run_one's keyword arguments (a test suite's judge, filter, build_only, timeout)."""
+        try:            # e.g. a board's oldest Renode: say so before building anything
+            self.emulators.adapter(board, emu, self.out_dir).check_version()
+        except SetupError as exc:
+            result = RunResult(app.name, board.name, emu, Outcome(Verdict.SETUP_ERROR, str(exc)),
+                               self.new_run_dir(app.name, board.name, emu))
+            self.report(result)
+            return result
         cert = None
         if self.isolation:
             try:

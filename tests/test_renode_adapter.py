@@ -202,3 +202,24 @@ def test_a_doubled_prompt_does_not_shift_the_monitor_replies():
     mon = Monitor(port, Deadline(5))
     assert [mon.execute("machine ElapsedVirtualTime") for _ in range(3)] == \
         ["reply 0", "reply 1", "reply 2"]
+
+
+@pytest.mark.parametrize("printed, ok", [("Renode v1.13.3.24564", False), ("Renode v1.14.0.1", True),
+                                         ("Renode v1.15.3.28699", True), ("garbage", False)])
+def test_a_board_names_the_oldest_renode_it_works_with(tmp_path, printed, ok):
+    from harness.errors import SetupError
+    from harness.frontends import doctor
+    fake = tmp_path / f"renode-{len(printed)}"
+    fake.write_text(f"#!/bin/sh\necho '{printed}'\n")
+    fake.chmod(0o755)
+    board = Board("mps2_an385", "arm", "mpu", "", {"renode": {"binary": str(fake),
+                                                               "min_version": "1.14"}})
+    emu = Renode(board, board.emulator("renode"), tmp_path, None, dict(os.environ))
+    row = doctor._emulator_row("renode", board.emulator("renode"), board, dict(os.environ))
+    if ok:
+        emu.check_version()
+        assert row[0] is True
+    else:
+        with pytest.raises(SetupError, match="mps2_an385 needs Renode 1.14 or newer; found"):
+            emu.check_version()
+        assert row[0] is None and "needs Renode 1.14 or newer" in row[2]

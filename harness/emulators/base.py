@@ -34,6 +34,9 @@ class Emulator(abc.ABC):
         self.proc: OwnedProcess | None = None
         self.teardown: dict = {}
 
+    def check_version(self) -> None:
+        """Raise SetupError when the installed emulator is older than the board needs."""
+
     # -- hooks -------------------------------------------------------------
     @abc.abstractmethod
     def launch(self, elf: Path) -> int | Path:

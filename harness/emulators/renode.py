@@ -33,6 +33,13 @@ from harness.process import tool_version, which
 from harness.uart import free_port
 
 VTIME = re.compile(r"(\d+):(\d+):(\d+(?:\.\d+)?)")
+VERSION = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
+
+
+def version_tuple(text: str) -> tuple[int, ...] | None:
+    """'Renode v1.15.3.28699' or '1.14' -> (1, 15, 3) / (1, 14, 0)."""
+    m = VERSION.search(text)
+    return tuple(int(g or 0) for g in m.groups()) if m else None
 
 
 class Renode(Emulator):
@@ -51,8 +58,20 @@ class Renode(Emulator):
             raise SetupError(f"{self.settings.get('binary', 'renode')} not found", self.install_hint)
         return os.path.abspath(exe)                 # Renode runs in its own directory
 
+    def check_version(self) -> None:
+        """A board file's `min_version`: refuse an older Renode before starting anything."""
+        wanted = self.settings.get("min_version")
+        if not wanted:
+            return
+        found = version_tuple(self.version())
+        if found is None or found < version_tuple(str(wanted)):
+            raise SetupError(f"{self.board.name} needs Renode {wanted} or newer; found "
+                             f"{'.'.join(map(str, found)) if found else self.version()}",
+                             f"install a newer Renode ({self.install_hint.split(':')[0]})")
+
     def launch(self, elf: Path) -> int | Path:
         binary = self.binary()
+        self.check_version()
         endpoint, attach = self._uart()
         self.teardown = {}
         self.host = self.pool.take(binary) if self.pool else \

@@ -50,7 +50,15 @@ def _emulator_row(emu: str, settings: dict, board, environ: dict):
         # Only what the default job needs (QEMU) is required; Renode is optional.
         return (False if emu == "qemu" else None), f"{emu} for {board.name}", \
             f"{binary} not found: {fix}"
-    return True, f"{emu} for {board.name}", f"{exe}: {tool_version((exe, '--version'))}"
+    version = tool_version((exe, "--version"))
+    wanted = settings.get("min_version")
+    if wanted:
+        from harness.emulators.renode import version_tuple
+        found = version_tuple(version)
+        if found is None or found < version_tuple(str(wanted)):
+            return (None if emu == "renode" else False), f"{emu} for {board.name}", \
+                f"{board.name} needs {emu.capitalize()} {wanted} or newer; found {version} ({exe})"
+    return True, f"{emu} for {board.name}", f"{exe}: {version}"
 
 
 def main(ws_arg: str | None, environ: dict) -> int:
