@@ -59,7 +59,7 @@ def main() -> None:
           f"{'cold':>7} {'west':>7}   (seconds, median of {args.repeat})")
     for name in args.board or ["mps2_an385", "qemu_x86"]:
         board = boards.load(name)
-        run = HARNESS + ["run", "--board", name, "--out", args.out]
+        run = HARNESS + ["run", "--board", name, "--emulator", "qemu", "--out", args.out]
         timed(run)                                  # make sure the build and certificate exist
         elf = Path(args.out) / "build" / "prod_consumer" / name / "zephyr" / "zephyr.elf"
         bare = statistics.median(bare_qemu(board, elf) for _ in range(args.repeat))

@@ -7,8 +7,9 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from harness import workspace
+from harness import renode_install, workspace
 from harness.errors import UsageError
+from harness.process import which
 from harness.runner import Session
 
 ENV_RENODE = "HARNESS_RENODE"     # path to the renode launcher, when not on PATH
@@ -21,13 +22,23 @@ def make_session(environ: dict, workspace_arg: str | None = None, out: str = "ha
     ws = workspace.find(workspace_arg, environ.get("ZEPHYR_BASE"), Path.cwd(), Path.home())
     out_dir = writable_dir(out)
     overrides = {}
-    renode = renode or environ.get(ENV_RENODE)
+    renode = renode_binary(environ, renode)
     if renode:
         overrides["renode"] = {"binary": renode}
     say(f"workspace: {ws.topdir} (Zephyr {ws.version()}, found by {ws.found_by})")
     return Session(workspace=ws, out_dir=out_dir, environ=environ, timeout_s=timeout_s,
                    pristine=pristine, isolation=isolation, say=say, emulator_overrides=overrides,
                    build_dirs=build_dirs, reuse_emulators=reuse_emulators)
+
+
+def renode_binary(environ: dict, arg: str | None = None) -> str | None:
+    """Which Renode: --renode, then $HARNESS_RENODE, then `renode` on PATH, then the one
+    `harness setup --renode` installed (None: the board file's default, i.e. PATH)."""
+    chosen = arg or environ.get(ENV_RENODE)
+    if chosen or which("renode", environ):
+        return chosen
+    record = renode_install.installed(environ)
+    return record["renode"] if record else None
 
 
 def writable_dir(path: str) -> Path:

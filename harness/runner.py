@@ -93,8 +93,11 @@ class Session:
 
     # -- running -----------------------------------------------------------
     def run(self, app, board_names, emulator_names) -> list[RunResult]:
+        return self.run_pairs(app, validate(board_names, emulator_names))
+
+    def run_pairs(self, app, pairs) -> list[RunResult]:
+        """`app` on each (Board, emulator) of `pairs`, in order."""
         spec = expectations.load(app.expect)
-        pairs = validate(board_names, emulator_names)
         return [self.run_checked(app, board, emu, spec) for board, emu in pairs]
 
     def agreements(self, app, results: list[RunResult]) -> list[dict]:

@@ -21,6 +21,7 @@ from harness import (
     emulators,
     isolation_run,
     matrix,
+    renode_install,
     report,
     runner,
     setup,
@@ -28,11 +29,12 @@ from harness import (
     suite,
     workspace,
 )
-from harness.errors import HarnessError, Interrupted, UsageError
+from harness.errors import HarnessError, Interrupted, SetupError, UsageError
 from harness.frontends import checklog, doctor
 from harness.frontends import progress as progress_mod
 from harness.judging.selection import Selection
 from harness.judging.verdict import EXIT_INTERRUPTED, Verdict, worst
+from harness.process import which
 
 
 def parser() -> argparse.ArgumentParser:
@@ -107,6 +109,14 @@ def parser() -> argparse.ArgumentParser:
     st = sub.add_parser("setup", help="create the west workspace (default ~/zephyrproject)")
     st.add_argument("--workspace", default=str(workspace.DEFAULT))
     st.add_argument("--mirror", help="directory of git mirrors to use instead of the network")
+    st.add_argument("--renode", action="store_true",
+                    help=f"also install Renode {renode_install.VERSION} (linux-portable release) "
+                    "unless one is found; a failed download is a one-line note, not an error")
+    st.add_argument("--renode-archive", metavar="FILE",
+                    help="install Renode from this linux-portable archive (implies --renode)")
+    st.add_argument("--renode-url", default=renode_install.URL, help=argparse.SUPPRESS)
+    st.add_argument("--no-workspace", action="store_true",
+                    help="skip the west workspace (e.g. only install Renode)")
     st.add_argument("--no-requirements", action="store_true",
                     help="do not pip install Zephyr's scripts/requirements-base.txt")
 
@@ -157,10 +167,12 @@ def cmd_run(args, environ) -> int:
     board_names = _split(args.board) or list(app.boards)
     if not board_names:
         raise UsageError(f"no board given for app {app.name}", "pass --board NAME")
-    emulator_names = _split([args.emulator]) if args.emulator else None
-    runner.validate(board_names, emulator_names)
+    if args.emulator:
+        pairs = runner.validate(board_names, _split([args.emulator]))
+    else:
+        pairs = _default_pairs(board_names, environ, args.renode)
     with _session(args, environ) as session:
-        results = session.run(app, board_names, emulator_names)
+        results = session.run_pairs(app, pairs)
         for r in results:
             print(report.line(r), flush=True)
         verdicts = [r.verdict for r in results]
@@ -168,6 +180,25 @@ def cmd_run(args, environ) -> int:
             print(report.agreement_line(found), flush=True)
             verdicts += [] if found["agree"] else [Verdict.DISAGREE]
     return worst(verdicts).code
+
+
+def _default_pairs(board_names, environ, renode_arg) -> list:
+    """Without --emulator: QEMU where the board has it, and Renode too where the board has
+    it and Renode is installed (one line says which runs were left out otherwise)."""
+    have_renode = bool(config.renode_binary(environ, renode_arg) or which("renode", environ))
+    pairs, left_out = [], []
+    for name in board_names:
+        board = boards.load(name)
+        wanted = [e for e in ("qemu", "renode") if e in board.emulators] or list(board.emulators)
+        for emu in wanted:
+            if emu == "renode" and "qemu" in wanted and not have_renode:
+                left_out.append(f"{name} renode")
+                continue
+            pairs += runner.validate([name], [emu])
+    if left_out:
+        print(f"harness: Renode not found, left out: {', '.join(left_out)} (install it with "
+              "`harness setup --renode`, or pass --renode PATH)", file=sys.stderr)
+    return pairs
 
 
 def cmd_matrix(args, environ) -> int:
@@ -286,6 +317,10 @@ def cmd_check_log(args, environ) -> int:
 
 
 def cmd_setup(args, environ) -> int:
+    if args.renode or args.renode_archive:
+        _setup_renode(args, environ)
+    if args.no_workspace:
+        return 0
     top = Path(args.workspace).expanduser()
     print(f"setting up the west workspace at {top}", file=sys.stderr)
     setup.setup(top, Path(args.mirror) if args.mirror else None,
@@ -294,6 +329,29 @@ def cmd_setup(args, environ) -> int:
     ws = workspace.find(str(top), None, Path.cwd(), Path.home())
     print(f"workspace ready: {ws.topdir} (Zephyr {ws.version()} at {ws.revision()[:12]})")
     return 0
+
+
+def _setup_renode(args, environ) -> None:
+    found = config.renode_binary(environ)
+    if found and not args.renode_archive:
+        print(f"Renode: using {found}", file=sys.stderr)
+        return
+    if not found and not args.renode_archive and which("renode", environ):
+        print(f"Renode: using {which('renode', environ)} (on PATH)", file=sys.stderr)
+        return
+    archive = Path(args.renode_archive).expanduser() if args.renode_archive else None
+    try:
+        record = renode_install.install(environ, archive, args.renode_url,
+                                        say=lambda m: print(m, file=sys.stderr, flush=True))
+    except SetupError as exc:
+        if archive is not None:
+            raise
+        print(f"setup: Renode not installed ({exc.message}); Renode runs are left out until "
+              "`harness setup --renode` can download it or gets --renode-archive FILE",
+              file=sys.stderr)
+        return
+    print(f"Renode {record['version']} installed: {record['renode']} (sha256 of the archive "
+          f"{record['sha256'][:16]}...)", file=sys.stderr)
 
 
 def cmd_doctor(args, environ) -> int:

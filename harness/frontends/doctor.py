@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from harness import boards, toolchain, workspace
-from harness.config import ENV_RENODE
+from harness.config import renode_binary
 from harness.emulators import adapter
 from harness.errors import SetupError
 from harness.process import tool_version, which
@@ -41,8 +41,8 @@ def checks(ws_arg: str | None, environ: dict):
 
 def _emulator_row(emu: str, settings: dict, board, environ: dict):
     binary = settings.get("binary") or emu
-    if emu == "renode" and environ.get(ENV_RENODE):
-        binary = environ[ENV_RENODE]
+    if emu == "renode":
+        binary = renode_binary(environ) or binary
     exe = which(binary, environ)
     if not exe:
         pkg = {"qemu-system-arm": "qemu-system-arm", "qemu-system-i386": "qemu-system-x86"}
