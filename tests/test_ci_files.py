@@ -22,3 +22,17 @@ def test_ci_run_runs_the_readme_test_command():
     command = "bash .ci/setup && .venv/bin/python -m pytest -q -rs"
     assert command in readme
     assert command in (ROOT / ".ci" / "run").read_text()
+
+
+def test_workflow_installs_renode_and_runs_the_renode_boards():
+    import yaml
+
+    from harness import matrix
+    flow = (ROOT / ".github" / "workflows" / "firmware.yml").read_text()
+    assert "bash .ci/setup" in flow and "harness setup --renode" in (ROOT / ".ci" / "setup").read_text()
+    assert "zephyr-isolation-harness/renode" in flow               # the install is cached
+    assert "--matrix .ci/matrix.yaml" in flow
+    runs = matrix.load_file(str(ROOT / ".ci" / "matrix.yaml"))
+    on_renode = {e.board for e in runs if e.emulator == "renode"}
+    assert on_renode == {"mps2_an385", "stm32f4_disco", "nrf52840dk_nrf52840"}
+    assert yaml.safe_load(flow)["jobs"]["merge"]["needs"] == "suites"

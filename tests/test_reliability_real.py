@@ -67,6 +67,7 @@ def test_sigkill_mid_run_leaves_no_real_emulator_alive(zephyr_workspace, harness
     import shutil
 
     from conftest import processes_under
+
     from harness.paths import APPS_DIR
     if emulator == "renode" and not shutil.which("renode"):
         pytest.skip("Renode not found: install Renode 1.14 or newer and put `renode` on PATH")

@@ -12,6 +12,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from harness.judging.expect import Expectation
+from harness.judging.lines import Splicer
 from harness.judging.matcher import Matcher, Violation
 from harness.judging.triage import FaultDump
 from harness.judging.verdict import Outcome, Verdict
@@ -40,6 +41,7 @@ class Judge:
         self.faults: list[dict] = []              # completed dumps, when faults are expected
         self.lines_after_fault = 0                # lines since the last of them ended
         self.dump = FaultDump()
+        self.splicer = Splicer()
         self.forbidden: Violation | None = None
         self.tail: deque = deque(maxlen=TAIL)    # last lines, for failure reports
         self.nlines = 0
@@ -47,6 +49,16 @@ class Judge:
         self._done_at: float | None = None
 
     def feed(self, lineno: int, text: str, t: float) -> None:
+        """A UART line; a log line split by another one is reassembled first (Splicer)."""
+        for n, line in self.splicer.feed(lineno, text):
+            self._feed(n, line, t)
+
+    def finish(self, t: float = 0.0) -> None:
+        """The stream ended: a line held back by the splicer is judged as it came."""
+        for n, line in self.splicer.flush():
+            self._feed(n, line, t)
+
+    def _feed(self, lineno: int, text: str, t: float) -> None:
         self.nlines += 1
         self.tail.append((lineno, text))
         if self.faults_expected:
@@ -86,9 +98,12 @@ class Judge:
         return self._done_at is not None and now - self._done_at >= self.spec.after_success_s
 
     def outcome(self, ending: Ending) -> Outcome:
+        self.finish()
         evidence = {"events": [e.to_json() for e in self.matcher.events],
                     "last_lines": [f"{n}: {t}" for n, t in self.tail],
                     "ending": ending.__dict__}
+        if self.splicer.notes:
+            evidence["reassembled"] = list(self.splicer.notes)
         testcases = getattr(self.matcher, "testcases", lambda: [])()
         if testcases:
             evidence["testcases"] = testcases

@@ -49,3 +49,64 @@ def _cut(line: bytes) -> list[str]:
 
 def _clean(raw: bytes) -> str:
     return ANSI.sub(b"", raw).replace(b"\x00", b"").decode("utf-8", errors="replace")
+
+
+# The head of a Zephyr log line: `I: ` (minimal) or `[00:00:00.010,000] <inf> ` (full).
+LOG_START = re.compile(r"(?:[EWID]: |\[\d+:\d+:\d+\.\d+,\d+\] <\w+> )")
+
+
+class Splicer:
+    """Reassemble a log line split by another complete line written into its middle
+    (an interrupt's log line landing inside a thread's, as on real UARTs):
+
+        I: processing payloI: sample_driver_foo_isr: param=0x20001208 count=10
+        ad #6 complete
+
+    gives the interrupt's line, then `I: processing payload #6 complete`. A log line
+    holding a second log start is held back for one line: if the next line is a
+    plain continuation (not a log line, not a ztest or banner line), the two halves
+    are joined around the inner line; otherwise the held line goes on unchanged. A
+    head whose rest never comes is therefore never an event. `notes` says what was
+    reassembled, for the evidence.
+    """
+
+    def __init__(self) -> None:
+        self._held: tuple[int, str, int] | None = None    # lineno, text, where the inner starts
+        self.notes: list[str] = []
+
+    def feed(self, lineno: int, text: str) -> list[tuple[int, str]]:
+        """(lineno, text) to judge, in order."""
+        out = []
+        if self._held is not None:
+            held_no, held, at = self._held
+            self._held = None
+            if _continues(text):
+                whole = held[:at] + text
+                self.notes.append(f"line {lineno}: {whole.split(': ', 1)[-1]!r} reassembled "
+                                  f"around an interrupt's line (split at line {held_no})")
+                return [(held_no, held[at:]), (lineno, whole)]
+            out.append((held_no, held))
+        at = _embedded_start(text)
+        if at:
+            self._held = (lineno, text, at)
+        else:
+            out.append((lineno, text))
+        return out
+
+    def flush(self) -> list[tuple[int, str]]:
+        held, self._held = self._held, None
+        return [(held[0], held[1])] if held else []
+
+
+NOT_A_TAIL = re.compile(r"^\s*(?:(?:PASS|FAIL|SKIP|START) - |PROJECT EXECUTION|\*\*\*|===|Running )")
+
+
+def _continues(text: str) -> bool:
+    return bool(text) and not LOG_START.match(text) and not NOT_A_TAIL.match(text)
+
+
+def _embedded_start(text: str) -> int:
+    if not LOG_START.match(text):
+        return 0
+    m = LOG_START.search(text, 3)
+    return m.start() if m else 0
