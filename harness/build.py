@@ -42,6 +42,12 @@ def build(*, source: Path, board: str, build_dir: Path, log_path: Path, workspac
     log_path.parent.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "west", "build", "-b", board, "-d", str(build_dir), str(source)]
     cached = cached_source(build_dir)
+    if (build_dir / "CMakeCache.txt").is_file() and not _cache_value(build_dir, "CMAKE_PROJECT_NAME"):
+        # an earlier configure failed half-way: west would stop on every later run with
+        # "could not find CMAKE_PROJECT_NAME in Cache"
+        say(f"  {build_dir} was left half-configured by an earlier failed configure: "
+            "configuring it from scratch")
+        cached, pristine = None, True
     if cached and cached != source.resolve():
         say(f"  {build_dir} was built from {cached}: rebuilding it from scratch")
         pristine = True

@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 from typing import Callable
 
+from harness import boards
 from harness import build as build_mod
 from harness import toolchain as toolchain_mod
 from harness.build import Built
@@ -64,7 +65,8 @@ class Builds:
                                         self.out_dir / "build" / app.name / board.name)
         self.say(f"building {app.name} for {board.name} (west build -d {build_dir})")
         return build_mod.build(
-            source=app.source_dir(self.workspace.zephyr_base), board=board.name,
+            source=app.source_dir(self.workspace.zephyr_base),
+            board=boards.zephyr_name(board, self.workspace.version()),
             build_dir=build_dir, log_path=self.log_path(app.name, board.name),
             workspace=self.workspace, toolchain=self.toolchain(board), environ=self.environ,
             pristine=self.pristine, say=self.say, cancel=self.cancel, cmake_args=app.cmake_args,

@@ -26,6 +26,9 @@ def make_session(environ: dict, workspace_arg: str | None = None, out: str = "ha
     if renode:
         overrides["renode"] = {"binary": renode}
     say(f"workspace: {ws.topdir} (Zephyr {ws.version()}, found by {ws.found_by})")
+    warning = workspace.unverified(ws.version())
+    if warning:
+        say(f"harness: warning: {warning}")
     return Session(workspace=ws, out_dir=out_dir, environ=environ, timeout_s=timeout_s,
                    pristine=pristine, isolation=isolation, say=say, emulator_overrides=overrides,
                    build_dirs=build_dirs, reuse_emulators=reuse_emulators)

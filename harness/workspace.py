@@ -73,6 +73,21 @@ def _west_topdir(start: Path) -> Path | None:
     return None
 
 
+VERIFIED = ("3.0.99", "3.4.99")     # run end to end here (see README: Zephyr versions)
+
+
+def unverified(version: str) -> str | None:
+    """A note when `version` is outside the Zephyr 3.0-3.4 range this harness was verified on."""
+    try:
+        major_minor = tuple(int(x) for x in version.split(".")[:2])
+    except ValueError:
+        return f"Zephyr version {version!r} not understood; verified on {', '.join(VERIFIED)}"
+    if (3, 0) <= major_minor <= (3, 4):
+        return None
+    return (f"Zephyr {version} is outside the versions this harness was verified on "
+            f"({', '.join(VERIFIED)}); builds and judging may differ")
+
+
 def zephyr_version(zephyr_base: Path) -> str:
     text = (zephyr_base / "VERSION").read_text()
     f = dict(re.findall(r"^(\w+)\s*=\s*(\S*)", text, re.M))

@@ -89,3 +89,20 @@ def test_sigkill_mid_run_leaves_no_real_emulator_alive(zephyr_workspace, harness
     while [p for p in processes_under(out)] and time.monotonic() < deadline:
         time.sleep(0.2)
     assert processes_under(out) == [], "an emulator outlived the SIGKILLed harness"
+
+
+def test_a_half_configured_build_dir_is_reconfigured_by_itself(zephyr_workspace, harness_out,
+                                                               capsys):
+    """Seen: after a configure failed half-way, west stops on every later run with
+    'could not find CMAKE_PROJECT_NAME in Cache'; the harness starts that build over."""
+    out = harness_out / "half-configured"
+    build = out / "build" / "sample.basic.helloworld" / "mps2_an385"
+    build.mkdir(parents=True)
+    (build / "CMakeCache.txt").write_text("# half written by a failed configure\nBOARD:STRING=mps2_an385\n")
+    rc = main(["run", "--out", str(out), "--board", "mps2_an385", "--no-isolation",
+               "--app", str(zephyr_workspace.zephyr_base / "samples" / "hello_world")])
+    err = capsys.readouterr().err
+    assert "left half-configured by an earlier failed configure" in err
+    result = json.loads((out / "runs" / "sample.basic.helloworld" / "mps2_an385.qemu" / "latest" /
+                         "result.json").read_text())
+    assert result["verdict"] == "PASS" and rc == 0

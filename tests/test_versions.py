@@ -1,0 +1,37 @@
+"""Zephyr versions: the verified range, and board names of the hardware model v2 (3.7+)."""
+import pytest
+
+from harness import boards, workspace
+
+
+@pytest.mark.parametrize("given, ours", [("mps2/an385", "mps2_an385"), ("mps2_an385", "mps2_an385"),
+                                         ("nrf52840dk/nrf52840", "nrf52840dk_nrf52840"),
+                                         ("qemu_x86", "qemu_x86"), ("stm32f4_disco", "stm32f4_disco")])
+def test_board_names_of_either_model_find_our_board_file(given, ours):
+    assert boards.canonical(given) == ours
+    assert boards.load(given).name == ours
+
+
+@pytest.mark.parametrize("version, mps2, nrf", [
+    ("3.0.99", "mps2_an385", "nrf52840dk_nrf52840"), ("3.4.99", "mps2_an385", "nrf52840dk_nrf52840"),
+    ("3.6.0", "mps2_an385", "nrf52840dk_nrf52840"), ("3.7.0", "mps2/an385", "nrf52840dk/nrf52840"),
+    ("4.1.0", "mps2/an385", "nrf52840dk/nrf52840")])
+def test_west_gets_the_name_the_workspaces_zephyr_knows(version, mps2, nrf):
+    assert boards.zephyr_name(boards.load("mps2_an385"), version) == mps2
+    assert boards.zephyr_name(boards.load("nrf52840dk_nrf52840"), version) == nrf
+    assert boards.zephyr_name(boards.load("qemu_x86"), version) == "qemu_x86"
+
+
+def test_a_board_file_may_name_its_hwmv2_name():
+    board = boards.Board("my_board", "arm", "mpu", "", {}, None, "my_board/my_soc")
+    assert boards.zephyr_name(board, "3.7.0") == "my_board/my_soc"
+    assert boards.zephyr_name(board, "3.4.99") == "my_board"
+
+
+@pytest.mark.parametrize("version, warned", [("3.0.99", False), ("3.4.99", False), ("3.2.0", False),
+                                             ("2.7.0", True), ("3.5.0", True), ("4.0.0", True)])
+def test_versions_outside_the_verified_range_are_named(version, warned):
+    note = workspace.unverified(version)
+    assert bool(note) is warned
+    if warned:
+        assert version in note and "3.0.99" in note
