@@ -12,11 +12,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import BuildError, Interrupted
+from harness.errors import BuildError, Interrupted, SetupError
 from harness.lifeline import LIFELINE
 from harness.process import kill_session
 
 ERROR_LINE = re.compile(r"(error:|Error:|CMake Error|FAILED:|fatal error|undefined reference)")
+MISSING_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
 PROGRESS = re.compile(r"^\[(\d+)/(\d+)\]")
 PROGRESS_EVERY_S = 3.0
 
@@ -83,7 +84,14 @@ def build(*, source: Path, board: str, build_dir: Path, log_path: Path, workspac
 
 
 def _failed(board: str, rc: int, log_path: Path):
-    first = first_error(log_path.read_text(errors="replace"))
+    text = log_path.read_text(errors="replace")
+    missing = MISSING_MODULE.search(text)
+    if missing:       # the host lacks Zephyr's Python requirements: not the firmware's fault
+        raise SetupError(f"west build for {board} needs the Python module '{missing.group(1)}', "
+                         f"missing from {sys.executable}",
+                         "pip install -r <workspace>/zephyr/scripts/requirements-base.txt into "
+                         f"this Python (harness setup does it); full build log: {log_path}")
+    first = first_error(text)
     raise BuildError(f"west build for {board} failed (rc {rc}): {first}",
                      f"full build log: {log_path}")
 

@@ -1,0 +1,3 @@
+from harness.frontends.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,188 @@
+"""`west build` into one build directory per (app, board), incremental by default."""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import re
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.errors import BuildError, Interrupted, SetupError
+from harness.lifeline import LIFELINE
+from harness.process import kill_session
+
+ERROR_LINE = re.compile(r"(error:|Error:|CMake Error|FAILED:|fatal error|undefined reference)")
+MISSING_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
+PROGRESS = re.compile(r"^\[(\d+)/(\d+)\]")
+PROGRESS_EVERY_S = 3.0
+
+
+@dataclass(frozen=True)
+class Built:
+    elf: Path
+    build_dir: Path
+    log: Path
+    seconds: float
+    sha256: str
+
+
+def build(*, source: Path, board: str, build_dir: Path, log_path: Path, workspace, toolchain,
+          environ: dict, pristine: bool = False, say=lambda msg: None,
+          cancel: threading.Event | None = None, cmake_args: tuple = (),
+          extra_configs: tuple = (), before_compile=None) -> Built:
+    """Run west build into `build_dir`, its output into `log_path`; return the ELF.
+    `cmake_args` and `extra_configs` (Kconfig lines, as a test suite's `extra_args` and
+    `extra_configs`) are given on configure; `before_compile(build_dir)` runs once the
+    build is configured and before anything compiles (it may raise to stop there)."""
+    build_dir.parent.mkdir(parents=True, exist_ok=True)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "west", "build", "-b", board, "-d", str(build_dir), str(source)]
+    cached = cached_source(build_dir)
+    if (build_dir / "CMakeCache.txt").is_file() and not _cache_value(build_dir, "CMAKE_PROJECT_NAME"):
+        # an earlier configure failed half-way: west would stop on every later run with
+        # "could not find CMAKE_PROJECT_NAME in Cache"
+        say(f"  {build_dir} was left half-configured by an earlier failed configure: "
+            "configuring it from scratch")
+        cached, pristine = None, True
+    if cached and cached != source.resolve():
+        say(f"  {build_dir} was built from {cached}: rebuilding it from scratch")
+        pristine = True
+    elif cached and not pristine and cached_board(build_dir) == board:
+        # Configured for this app and board: `west build` would run exactly this
+        # (cmake re-runs itself if a CMake input changed); it saves west's start-up.
+        cmd = ["cmake", "--build", str(build_dir)]
+    if pristine:
+        cmd += ["-p", "always"]
+    configured = (build_dir / "CMakeCache.txt").exists() and not pristine
+    args = [*toolchain.cmake_args, *cmake_args, *_overlay(build_dir, extra_configs)]
+    if args and not configured:
+        cmd += ["--", *args]                 # cached by CMake; passing again would reconfigure
+    env = {**environ, "ZEPHYR_BASE": str(workspace.zephyr_base),
+           "ZEPHYR_TOOLCHAIN_VARIANT": toolchain.variant, **toolchain.env}
+    t0 = time.monotonic()
+    cancel = cancel or threading.Event()
+    with _exclusive(build_dir.with_name(build_dir.name + ".lock"), say):
+        if before_compile is not None:
+            if not configured:                  # configure only, then look, then compile
+                rc = _run_logged(_cmake_only(cmd), workspace.topdir, env, log_path, say, cancel)
+                if rc != 0:
+                    _failed(board, rc, log_path)
+                cmd = ["cmake", "--build", str(build_dir)]
+            before_compile(build_dir)
+        rc = _run_logged(cmd, workspace.topdir, env, log_path, say, cancel,
+                         append=before_compile is not None and not configured)
+    seconds = time.monotonic() - t0
+    elf = build_dir / "zephyr" / "zephyr.elf"
+    if rc != 0 or not elf.is_file():
+        _failed(board, rc, log_path)
+    return Built(elf, build_dir, log_path, seconds, sha256(elf))
+
+
+def _failed(board: str, rc: int, log_path: Path):
+    text = log_path.read_text(errors="replace")
+    missing = MISSING_MODULE.search(text)
+    if missing:       # the host lacks Zephyr's Python requirements: not the firmware's fault
+        raise SetupError(f"west build for {board} needs the Python module '{missing.group(1)}', "
+                         f"missing from {sys.executable}",
+                         "pip install -r <workspace>/zephyr/scripts/requirements-base.txt into "
+                         f"this Python (harness setup does it); full build log: {log_path}")
+    first = first_error(text)
+    raise BuildError(f"west build for {board} failed (rc {rc}): {first}",
+                     f"full build log: {log_path}")
+
+
+def _cmake_only(cmd: list[str]) -> list[str]:
+    """The same west build command, stopping after CMake configured the build."""
+    at = cmd.index("--") if "--" in cmd else len(cmd)
+    return [*cmd[:at], "--cmake-only", *cmd[at:]]
+
+
+def _overlay(build_dir: Path, extra_configs: tuple) -> list[str]:
+    """`extra_configs` as an OVERLAY_CONFIG file beside the build dir (twister writes one
+    into it; beside it, a pristine build keeps it), rewritten only when its contents
+    change, so an up-to-date build stays up to date."""
+    if not extra_configs:
+        return []
+    path = build_dir.with_name(build_dir.name + ".extra.conf")
+    text = "\n".join(extra_configs) + "\n"
+    if not path.is_file() or path.read_text() != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return [f"-DOVERLAY_CONFIG={path}"]
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path, say):
+    """Serialise builds of one build directory across processes (parallel harness runs)."""
+    with open(lock_path, "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            say(f"  waiting for another build of {lock_path.with_suffix('')} to finish")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _run_logged(cmd, cwd, env, log_path: Path, say, cancel: threading.Event,
+                append: bool = False) -> int:
+    last = time.monotonic()
+    with open(log_path, "a" if append else "w") as log:
+        log.write("$ " + " ".join(cmd) + "\n")
+        log.flush()
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
+                                errors="replace", start_new_session=True)
+        LIFELINE.hold(proc.pid)                  # a killed harness takes its build down too
+        try:
+            for line in proc.stdout:
+                log.write(line)
+                if cancel.is_set():
+                    raise Interrupted("build cancelled (the harness is stopping)")
+                m = PROGRESS.match(line)
+                if m and time.monotonic() - last >= PROGRESS_EVERY_S:
+                    last = time.monotonic()
+                    say(f"  build step {m.group(1)}/{m.group(2)}")
+            return proc.wait()
+        finally:
+            if proc.poll() is None:          # interrupted: take the whole build down
+                kill_session(proc.pid)
+                proc.wait()
+            LIFELINE.release(proc.pid)
+            log.write("\n[harness] build interrupted\n" if proc.returncode < 0 else "")
+
+
+def cached_source(build_dir: Path) -> Path | None:
+    """The application directory an existing build directory was configured for."""
+    value = _cache_value(build_dir, "APPLICATION_SOURCE_DIR")
+    return Path(value).resolve() if value else None
+
+
+def cached_board(build_dir: Path) -> str | None:
+    return _cache_value(build_dir, "CACHED_BOARD") or _cache_value(build_dir, "BOARD")
+
+
+def _cache_value(build_dir: Path, name: str) -> str | None:
+    try:
+        text = (build_dir / "CMakeCache.txt").read_text(errors="replace")
+    except OSError:
+        return None
+    m = re.search(rf"^{name}:\w+=(.*)$", text, re.M)
+    return m.group(1) if m else None
+
+
+def first_error(log_text: str) -> str:
+    """The first line that reads like a compiler/CMake error, else the last line."""
+    lines = log_text.splitlines()
+    for line in lines:
+        if ERROR_LINE.search(line) and not line.startswith("$ "):
+            return line.strip()
+    return lines[-1].strip() if lines else "(empty build log)"
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -1,0 +1,73 @@
+"""The firmware of a session: a toolchain per architecture and one incremental
+`west build` per (app, board), shared by parallel runs."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Callable
+
+from harness import boards
+from harness import build as build_mod
+from harness import toolchain as toolchain_mod
+from harness.build import Built
+from harness.toolchain import Toolchain
+from harness.workspace import Workspace
+
+
+class Builds:
+    def __init__(self, *, workspace: Workspace, out_dir: Path, environ: dict,
+                 pristine: bool = False, say: Callable[[str], None] = print,
+                 cancel: threading.Event | None = None,
+                 build_dirs: dict[tuple[str, str], Path] | None = None,
+                 find_toolchain: Callable[[str, dict], Toolchain] = toolchain_mod.find) -> None:
+        self.workspace = workspace
+        self.out_dir = out_dir
+        self.environ = environ
+        self.pristine = pristine
+        self.say = say
+        self.cancel = cancel or threading.Event()
+        self.build_dirs = dict(build_dirs or {})     # (app, board) -> an existing build dir
+        self._find_toolchain = find_toolchain
+        self._built: dict[tuple[str, str], Built] = {}
+        self._toolchains: dict[str, Toolchain] = {}
+        self._locks: dict[tuple, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def toolchain(self, board) -> Toolchain:
+        with self._guard:
+            if board.arch not in self._toolchains:
+                self._toolchains[board.arch] = self._find_toolchain(board.arch, self.environ)
+            return self._toolchains[board.arch]
+
+    def firmware(self, app, board, before_compile=None) -> Built:
+        """Build (incrementally) once per session for each (app, board).
+        `before_compile(build_dir)` looks at the configured build first (filters)."""
+        key = (app.name, board.name)
+        with self.lock(key):
+            if key not in self._built:
+                self._built[key] = self._build(app, board, before_compile)
+            return self._built[key]
+
+    def provide(self, app: str, board: str, built: Built) -> None:
+        """Use firmware built elsewhere for (app, board) instead of building it."""
+        self._built[(app, board)] = built
+
+    def lock(self, key: tuple) -> threading.Lock:
+        """A lock per key, for work that parallel runs share (builds, certificates)."""
+        with self._guard:
+            return self._locks.setdefault(key, threading.Lock())
+
+    def log_path(self, app: str, board: str) -> Path:
+        return self.out_dir / "build" / app / f"{board}.build.log"
+
+    def _build(self, app, board, before_compile) -> Built:
+        build_dir = self.build_dirs.get((app.name, board.name),
+                                        self.out_dir / "build" / app.name / board.name)
+        self.say(f"building {app.name} for {board.name} (west build -d {build_dir})")
+        return build_mod.build(
+            source=app.source_dir(self.workspace.zephyr_base),
+            board=boards.zephyr_name(board, self.workspace.version()),
+            build_dir=build_dir, log_path=self.log_path(app.name, board.name),
+            workspace=self.workspace, toolchain=self.toolchain(board), environ=self.environ,
+            pristine=self.pristine, say=self.say, cancel=self.cancel, cmake_args=app.cmake_args,
+            extra_configs=app.extra_configs, before_compile=before_compile)

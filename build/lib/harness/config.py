@@ -1,0 +1,56 @@
+"""Typed, validated configuration, made once at the edge (CLI, Robot, pytest, west).
+
+Nothing deeper than this module reads the environment or command-line options.
+"""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from harness import renode_install, workspace
+from harness.errors import UsageError
+from harness.process import which
+from harness.runner import Session
+
+ENV_RENODE = "HARNESS_RENODE"     # path to the renode launcher, when not on PATH
+
+
+def make_session(environ: dict, workspace_arg: str | None = None, out: str = "harness-out",
+                 timeout_s: float | None = None, pristine: bool = False,
+                 isolation: bool = True, renode: str | None = None, say=print,
+                 reuse_emulators: bool = True, build_dirs: dict | None = None) -> Session:
+    ws = workspace.find(workspace_arg, environ.get("ZEPHYR_BASE"), Path.cwd(), Path.home())
+    out_dir = writable_dir(out)
+    overrides = {}
+    renode = renode_binary(environ, renode)
+    if renode:
+        overrides["renode"] = {"binary": renode}
+    say(f"workspace: {ws.topdir} (Zephyr {ws.version()}, found by {ws.found_by})")
+    warning = workspace.unverified(ws.version())
+    if warning:
+        say(f"harness: warning: {warning}")
+    return Session(workspace=ws, out_dir=out_dir, environ=environ, timeout_s=timeout_s,
+                   pristine=pristine, isolation=isolation, say=say, emulator_overrides=overrides,
+                   build_dirs=build_dirs, reuse_emulators=reuse_emulators)
+
+
+def renode_binary(environ: dict, arg: str | None = None) -> str | None:
+    """Which Renode: --renode, then $HARNESS_RENODE, then `renode` on PATH, then the one
+    `harness setup --renode` installed (None: the board file's default, i.e. PATH)."""
+    chosen = arg or environ.get(ENV_RENODE)
+    if chosen or which("renode", environ):
+        return chosen
+    record = renode_install.installed(environ)
+    return record["renode"] if record else None
+
+
+def writable_dir(path: str) -> Path:
+    out = Path(path).expanduser().resolve()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".writable-"):
+            pass                                    # unique name: parallel runs share `out`
+    except OSError as exc:
+        raise UsageError(f"output directory {out} is not writable: {exc.strerror}",
+                         "pass --out DIR somewhere you can write") from None
+    return out

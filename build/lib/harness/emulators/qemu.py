@@ -1,0 +1,82 @@
+"""QEMU adapter: started paused (-S), UART on a TCP chardev, resumed over QMP."""
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+from harness.deadline import Deadline, retry
+from harness.emulators.base import Emulator
+from harness.errors import EmulatorError, SetupError
+from harness.process import tool_version, which
+from harness.uart import free_port
+
+QMP_TIMEOUT_S = 5.0
+
+
+class Qemu(Emulator):
+    name = "qemu"
+    install_hint = "apt-get install qemu-system-arm qemu-system-x86 (or put QEMU on PATH)"
+
+    def binary(self) -> str:
+        exe = which(self.settings["binary"], self.environ)
+        if not exe:
+            raise SetupError(f"{self.settings['binary']} not found on PATH", self.install_hint)
+        return exe
+
+    def launch(self, elf: Path) -> int:
+        uart_port, self.qmp_port = free_port(), free_port()
+        argv = [self.binary(), *map(str, self.settings.get("args", [])),
+                "-S", "-display", "none", "-monitor", "none",
+                "-chardev", f"socket,id=con,host=127.0.0.1,port={uart_port},server=on,wait=on",
+                "-serial", "chardev:con",
+                "-qmp", f"tcp:127.0.0.1:{self.qmp_port},server=on,wait=off",
+                "-kernel", str(elf)]
+        self.spawn(argv)
+        self._qmp = None
+        return uart_port
+
+    def resume(self) -> None:
+        self._qmp = Qmp(self.qmp_port, Deadline(QMP_TIMEOUT_S))
+        self._qmp.execute("cont")
+
+    def request_quit(self) -> None:
+        qmp = self._qmp or Qmp(self.qmp_port, Deadline(1.0))
+        qmp.send("quit")            # no reply awaited: the process exit is the answer
+
+    def version(self) -> str:
+        return tool_version((self.binary(), "--version"))
+
+
+class Qmp:
+    """Just enough QMP: greeting, capabilities, commands."""
+
+    def __init__(self, port: int, deadline: Deadline) -> None:
+        try:
+            self.sock = retry(lambda: socket.create_connection(("127.0.0.1", port),
+                                                               timeout=QMP_TIMEOUT_S),
+                              deadline, (OSError,))
+        except OSError:
+            raise EmulatorError(f"QMP port {port} never accepted a connection") from None
+        self.file = self.sock.makefile("rwb")
+        self._reply()                       # greeting
+        self.execute("qmp_capabilities")
+
+    def execute(self, command: str) -> dict:
+        self.send(command)
+        return self._reply()
+
+    def send(self, command: str) -> None:
+        self.file.write(json.dumps({"execute": command}).encode() + b"\n")
+        self.file.flush()
+
+    def _reply(self) -> dict:
+        while True:
+            raw = self.file.readline()
+            if not raw:                     # QEMU closed the connection (e.g. on quit)
+                return {}
+            msg = json.loads(raw)
+            if "event" not in msg:          # skip asynchronous events
+                if "error" in msg:
+                    raise EmulatorError(f"QMP error: {msg['error']}")
+                return msg

@@ -1,0 +1,147 @@
+"""Renode adapter: headless Renode driven over its monitor, the UART attached
+before `start`, so no boot line is lost.
+
+The UART goes to a file backend (`uart_transport: file`, the default): Renode
+appends each byte from the emulated CPU's thread and the harness follows the
+file. The socket terminal (`uart_transport: socket`, read with pyserial) costs
+a host core: Renode 1.14's SocketServerProvider busy-polls its queue for 60 ms
+after every byte, and on a 2-core runner that thread competes with the
+emulated CPU (measured here: prod_consumer on mps2_an385 ran 1.0 s with the
+socket terminal and 0.65 s with the file backend, warm, at 1 MIPS).
+
+The Renode process is a `RenodeHost`: lent by the session's pool (a fresh
+emulation in a process kept from an earlier run, see renode_host) or, without
+a pool, started for this run alone and stopped after it. Either way the run
+directory gets the run's part of Renode's output (renode.log) and of the
+monitor transcript (renode-monitor.txt). Virtual time comes from
+`machine ElapsedVirtualTime`, so a frozen core is told apart from a silent one
+(STALL vs HANG).
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+from harness.emulators.base import Emulator
+from harness.emulators.renode_host import HostPool, RenodeHost
+from harness.errors import EmulatorError, SetupError, UsageError
+from harness.files import tail
+from harness.paths import BOARDS_DIR
+from harness.process import tool_version, which
+from harness.uart import free_port
+
+VTIME = re.compile(r"(\d+):(\d+):(\d+(?:\.\d+)?)")
+VERSION = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
+
+
+def version_tuple(text: str) -> tuple[int, ...] | None:
+    """'Renode v1.15.3.28699' or '1.14' -> (1, 15, 3) / (1, 14, 0)."""
+    m = VERSION.search(text)
+    return tuple(int(g or 0) for g in m.groups()) if m else None
+
+
+class Renode(Emulator):
+    name = "renode"
+    install_hint = ("Renode is in no package registry: build it from github.com/renode/renode "
+                    "(1.14 or newer) or install a release, then put `renode` on PATH or pass "
+                    "--renode PATH (or set HARNESS_RENODE)")
+
+    pool_class = HostPool
+    host: RenodeHost | None = None
+    monitor = None
+
+    def binary(self) -> str:
+        exe = which(self.settings.get("binary", "renode"), self.environ)
+        if not exe:
+            raise SetupError(f"{self.settings.get('binary', 'renode')} not found", self.install_hint)
+        return os.path.abspath(exe)                 # Renode runs in its own directory
+
+    def check_version(self) -> None:
+        """A board file's `min_version`: refuse an older Renode before starting anything."""
+        wanted = self.settings.get("min_version")
+        if not wanted:
+            return
+        found = version_tuple(self.version())
+        if found is None or found < version_tuple(str(wanted)):
+            raise SetupError(f"{self.board.name} needs Renode {wanted} or newer; found "
+                             f"{'.'.join(map(str, found)) if found else self.version()}",
+                             f"install a newer Renode ({self.install_hint.split(':')[0]})")
+
+    def launch(self, elf: Path) -> int | Path:
+        binary = self.binary()
+        self.check_version()
+        endpoint, attach = self._uart()
+        self.teardown = {}
+        self.host = self.pool.take(binary) if self.pool else \
+            RenodeHost(binary, self.run_dir / "renode-host", self.environ)
+        self.proc, self.monitor = self.host.proc, self.host.monitor
+        self._log_from, self._transcript_from = self.host.log_size(), len(self.monitor.transcript)
+        self.host.runs += 1
+        platform = (BOARDS_DIR / self.settings["platform"]).resolve()
+        for command in [f'mach create "{self.board.name}"',
+                        f"machine LoadPlatformDescription @{platform}",
+                        f"sysbus LoadELF @{elf}", *attach,
+                        *self.settings.get("commands", [])]:
+            self.monitor.execute(command)
+        return endpoint
+
+    def _uart(self) -> tuple[int | Path, list[str]]:
+        """Where the UART goes, and the monitor commands that send it there."""
+        uart, transport = self.settings["uart"], self.settings.get("uart_transport", "file")
+        if transport == "socket":
+            port = free_port()
+            return port, [f'emulation CreateServerSocketTerminal {port} "term" false',
+                          f"connector Connect {uart} term"]
+        if transport != "file":
+            raise UsageError(f"unknown uart_transport '{transport}' in the board's renode settings",
+                             "use file (the default) or socket")
+        n = 0
+        while (path := self.run_dir / f"renode-uart{n or ''}.bin").exists():
+            n += 1                                # a retried start: Renode wants a new file
+        return path, [f"{uart} CreateFileBackend @{path} true"]
+
+    def resume(self) -> None:
+        self.monitor.execute("start")
+
+    def request_quit(self) -> None:
+        if self.monitor:
+            self.monitor.send("quit")
+
+    def version(self) -> str:
+        return tool_version((self.binary(), "--version"))
+
+    def virtual_time(self) -> float | None:
+        if not self.monitor or self.poll() is not None:
+            return None
+        try:
+            out = self.monitor.execute("machine ElapsedVirtualTime", timeout=5.0, check=False)
+        except EmulatorError:
+            return None
+        m = VTIME.search(out)
+        if not m:
+            return None
+        h, mnt, sec = m.groups()
+        return int(h) * 3600 + int(mnt) * 60 + float(sec)
+
+    def stop(self) -> dict:
+        """Give the host back to the pool (cleared) or stop it; keep the run's logs."""
+        host = self.host
+        if host is None or self.teardown.get("ended_by"):
+            return self.teardown
+        self.teardown = self.pool.give(host) if self.pool else host.stop()
+        self.teardown["renode_runs_in_process"] = host.runs
+        for uart_file in self.run_dir.glob("renode-uart*.bin"):
+            uart_file.unlink()                    # uart.raw holds the same bytes
+        (self.run_dir / "renode.log").write_bytes(host.log_since(self._log_from))
+        (self.run_dir / "renode-monitor.txt").write_text(
+            "\n".join(host.monitor.transcript[self._transcript_from:]) + "\n")
+        if not self.pool:
+            shutil.rmtree(host.scratch, ignore_errors=True)
+        return self.teardown
+
+    def output_tail(self, n: int = 5) -> str:
+        if self.host is None:
+            return ""
+        return tail(self.host.log_since(self._log_from), n)

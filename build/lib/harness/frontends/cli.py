@@ -1,0 +1,391 @@
+"""The `harness` command: a thin adapter over harness.runner.
+
+Exit codes: each run verdict has its own (see harness.judging.verdict and README);
+bad input exits 2, an interrupt 130. All mapping happens in `main`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from harness import (
+    __version__,
+    apps,
+    boards,
+    config,
+    emulators,
+    isolation_run,
+    matrix,
+    renode_install,
+    report,
+    runner,
+    setup,
+    shards,
+    suite,
+    workspace,
+)
+from harness.errors import HarnessError, Interrupted, SetupError, UsageError
+from harness.frontends import checklog, doctor
+from harness.frontends import progress as progress_mod
+from harness.judging.selection import Selection
+from harness.judging.verdict import EXIT_INTERRUPTED, Verdict, worst
+from harness.process import which
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="harness", description=__doc__.splitlines()[0])
+    p.add_argument("--version", action="version", version=f"harness {__version__}")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging on stderr")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="build and boot an app, judge its UART log")
+    run.add_argument("--app", default=apps.DEFAULT_APP,
+                     help=f"app name ({', '.join(apps.known())}) or a Zephyr app directory "
+                     "(its expect.yaml, or else the scenarios of its sample.yaml/testcase.yaml)")
+    run.add_argument("--expect", help="expectation file (default: the app's expect.yaml)")
+    run.add_argument("--board", action="append", help="board (repeat or comma-separate; "
+                     "default: the app's boards)")
+    run.add_argument("--emulator", help=f"emulator(s), comma-separated ({', '.join(emulators.ADAPTERS)})")
+    _common(run)
+    run.add_argument("--timeout", type=float, help="host seconds per boot (default: board file)")
+    run.add_argument("--pristine", action="store_true", help="rebuild from scratch")
+    run.add_argument("--no-isolation", action="store_true",
+                     help="skip the isolation proof (the run then cannot PASS... see README)")
+    _selection(run)
+
+    chk = sub.add_parser("check-log", help="judge a saved UART log without building or booting")
+    chk.add_argument("log", help="the log file (raw bytes are fine)")
+    chk.add_argument("--app", default=apps.DEFAULT_APP)
+    chk.add_argument("--expect", help="expectation file (default: the app's)")
+    chk.add_argument("--json", action="store_true", help="print the outcome as JSON")
+
+    mx = sub.add_parser("matrix", help="run apps x boards x emulators in parallel, with a "
+                        "live summary, one JUnit file and a JSON summary")
+    mx.add_argument("--app", action="append", help="app(s) (default: prod_consumer)")
+    mx.add_argument("-T", "--testsuite-root", action="append", metavar="DIR",
+                    help="run every scenario of the sample.yaml/testcase.yaml files under DIR "
+                    "(repeatable, like twister's -T)")
+    mx.add_argument("--board", action="append", help="board(s) (default: each app's boards)")
+    mx.add_argument("--emulator", help="emulator(s), comma-separated (default: qemu)")
+    mx.add_argument("--matrix", help="YAML file with apps:, boards:, emulators: lists "
+                    "(a cross product) and/or runs: ['APP BOARD EMULATOR', ...]")
+    mx.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
+                    help="parallel runs (default: the number of CPUs, %(default)s here)")
+    mx.add_argument("--fail-fast", action="store_true", help="cancel queued runs after a non-PASS")
+    mx.add_argument("--retry-infra", type=int, default=0, metavar="N",
+                    help="re-run emulator errors up to N times (never FAIL or CRASH)")
+    _common(mx)
+    mx.add_argument("--timeout", type=float, help="host seconds per boot (default: board file)")
+    mx.add_argument("--no-isolation", action="store_true", help="skip the isolation proof")
+    mx.add_argument("--shard", metavar="K/N", help="run only part K of N of the selected runs "
+                    "(deterministic; for CI machines that split one matrix)")
+    mx.add_argument("--durations", metavar="SUMMARY",
+                    help="a previous summary.json: balance --shard parts by its run times")
+    _selection(mx)
+
+    rp = sub.add_parser("report", help="combine reports")
+    rp_sub = rp.add_subparsers(dest="report_command", required=True)
+    merge = rp_sub.add_parser("merge", help="merge the summary.json and junit.xml of "
+                              "several `harness matrix --shard` runs")
+    merge.add_argument("dirs", nargs="+", help="each shard's --out directory (or its matrix/)")
+    merge.add_argument("--out", default="harness-out/merged", help="where the merged report goes")
+
+    pr = sub.add_parser("prove", help="run the isolation probe: certify that the MPU/MMU "
+                        "enforces memory domains on a board and emulator")
+    pr.add_argument("--board", action="append", help="board(s) (default: the probe's boards)")
+    pr.add_argument("--emulator", help="emulator(s), comma-separated (default: qemu)")
+    _common(pr)
+    pr.add_argument("--timeout", type=float, help="host seconds per boot (default: board file)")
+    pr.add_argument("--fresh", action="store_true", help="ignore a cached certificate")
+    pr.add_argument("--json", action="store_true", help="print the certificates as JSON")
+    pr.add_argument("--log", help="judge a saved probe UART log instead of booting "
+                    "(needs exactly one --board)")
+
+    st = sub.add_parser("setup", help="create the west workspace (default ~/zephyrproject)")
+    st.add_argument("--workspace", default=str(workspace.DEFAULT))
+    st.add_argument("--mirror", help="directory of git mirrors to use instead of the network")
+    st.add_argument("--renode", action="store_true",
+                    help=f"also install Renode {renode_install.VERSION} (linux-portable release) "
+                    "unless one is found; a failed download is a one-line note, not an error")
+    st.add_argument("--renode-archive", metavar="FILE",
+                    help="install Renode from this linux-portable archive (implies --renode)")
+    st.add_argument("--renode-url", default=renode_install.URL, help=argparse.SUPPRESS)
+    st.add_argument("--no-workspace", action="store_true",
+                    help="skip the west workspace (e.g. only install Renode)")
+    st.add_argument("--no-requirements", action="store_true",
+                    help="do not pip install Zephyr's scripts/requirements-base.txt")
+
+    doc = sub.add_parser("doctor", help="show what was found: west, workspace, toolchains, emulators")
+    doc.add_argument("--workspace")
+    return p
+
+
+def _common(p) -> None:
+    p.add_argument("--workspace", help="west workspace or zephyr directory")
+    p.add_argument("--renode", help=f"renode launcher (default: ${config.ENV_RENODE} or PATH)")
+    p.add_argument("--out", default="harness-out", help="artifacts directory (default: %(default)s)")
+    p.add_argument("--no-reuse", action="store_true",
+                   help="a new emulator process for every run (Renode; QEMU always starts "
+                   "one): slower, nothing but the files is shared between runs")
+
+
+def _selection(p) -> None:
+    p.add_argument("--tag", action="append", help="test suites: only scenarios with this tag")
+    p.add_argument("--exclude-tag", action="append", help="test suites: leave out this tag")
+    p.add_argument("--fixture", action="append",
+                   help="test suites: a fixture this bench provides (harness_config.fixture)")
+    p.add_argument("--scenario", action="append",
+                   help="test suites: only this scenario (or its dotted children)")
+
+
+def _selected(args) -> Selection:
+    return Selection(frozenset(_split(args.tag)), frozenset(_split(args.exclude_tag)),
+                     frozenset(_split(args.fixture)), tuple(_split(args.scenario)))
+
+
+def _split(values) -> list[str]:
+    return [v for item in values or [] for v in item.split(",") if v]
+
+
+def _session(args, environ: dict):
+    return config.make_session(
+        environ, args.workspace, args.out, getattr(args, "timeout", None),
+        getattr(args, "pristine", False), not getattr(args, "no_isolation", False),
+        getattr(args, "renode", None), say=lambda msg: print(msg, file=sys.stderr, flush=True),
+        reuse_emulators=not args.no_reuse)
+
+
+def cmd_run(args, environ) -> int:
+    if not args.expect and apps.is_suite_dir(args.app):
+        return _run_suites(args, environ, [args.app])
+    app = apps.load(args.app, args.expect)
+    board_names = _split(args.board) or list(app.boards)
+    if not board_names:
+        raise UsageError(f"no board given for app {app.name}", "pass --board NAME")
+    if args.emulator:
+        pairs = runner.validate(board_names, _split([args.emulator]))
+    else:
+        pairs = _default_pairs(board_names, environ, args.renode)
+    with _session(args, environ) as session:
+        results = session.run_pairs(app, pairs)
+        for r in results:
+            print(report.line(r), flush=True)
+        verdicts = [r.verdict for r in results]
+        for found in session.agreements(app, results):
+            print(report.agreement_line(found), flush=True)
+            verdicts += [] if found["agree"] else [Verdict.DISAGREE]
+    return worst(verdicts).code
+
+
+def _default_pairs(board_names, environ, renode_arg) -> list:
+    """Without --emulator: QEMU where the board has it, and Renode too where the board has
+    it and Renode is installed (one line says which runs were left out otherwise)."""
+    have_renode = bool(config.renode_binary(environ, renode_arg) or which("renode", environ))
+    pairs, left_out = [], []
+    for name in board_names:
+        board = boards.load(name)
+        wanted = [e for e in ("qemu", "renode") if e in board.emulators] or list(board.emulators)
+        for emu in wanted:
+            if emu == "renode" and "qemu" in wanted and not have_renode:
+                left_out.append(f"{name} renode")
+                continue
+            pairs += runner.validate([name], [emu])
+    if left_out:
+        print(f"harness: Renode not found, left out: {', '.join(left_out)} (install it with "
+              "`harness setup --renode`, or pass --renode PATH)", file=sys.stderr)
+    return pairs
+
+
+def cmd_matrix(args, environ) -> int:
+    if args.testsuite_root:
+        if args.app or args.matrix:
+            raise UsageError("-T runs test suites; it does not combine with --app or --matrix")
+        return _run_suites(args, environ, args.testsuite_root, matrix_jobs=args.jobs)
+    if args.matrix:
+        entries = matrix.load_file(args.matrix)
+    else:
+        entries = matrix.entries(_split(args.app) or [apps.DEFAULT_APP], _split(args.board),
+                                 _split([args.emulator]) if args.emulator else None)
+    if args.jobs < 1:
+        raise UsageError("-j needs a positive number of parallel runs")
+    entries = _shard(args, entries)
+    progress = progress_mod.for_stream(sys.stderr)
+    with _session(args, environ) as session:
+        try:
+            out = matrix.run(session, entries, args.jobs, progress, args.fail_fast,
+                             args.retry_infra)
+        finally:
+            progress.stop()
+    files = matrix.write_reports(session, out, session.out_dir / "matrix",
+                                 getattr(args, "shard", None))
+    for r in out.results:
+        print(report.line(r), flush=True)
+    for e in out.cancelled:
+        print(f"{'CANCELLED':<14} {e.app} {e.board} {e.emulator}  (--fail-fast)")
+    print(f"matrix: {len(out.results)} run(s) in {out.wall_s:.1f} s, worst verdict "
+          f"{out.verdict}; junit: {files['junit']}; summary: {files['summary']}")
+    return out.verdict.code
+
+
+def _shard(args, entries: list) -> list:
+    """--shard K/N: this machine's part of the matrix (balanced by --durations)."""
+    if not getattr(args, "shard", None):
+        return entries
+    k, n = shards.parse(args.shard)
+    mine = shards.split(entries, k, n, shards.durations(args.durations))
+    print(f"shard {k}/{n}: {len(mine)} of {len(entries)} run(s)", file=sys.stderr)
+    return mine
+
+
+def cmd_report(args, environ) -> int:
+    merged = shards.merge(args.dirs, Path(args.out))
+    print(f"merged {len(args.dirs)} report(s), {len(merged['runs'])} run(s), worst verdict "
+          f"{merged['verdict']}: {Path(args.out) / 'summary.json'}, {Path(args.out) / 'junit.xml'}")
+    return merged["exit_code"]
+
+
+def _run_suites(args, environ, roots, matrix_jobs: int | None = None) -> int:
+    """Test suites: their scenarios x boards x emulators, as `harness matrix` runs them."""
+    warned = set()
+
+    def warn(msg: str) -> None:
+        if msg not in warned:
+            warned.add(msg)
+            print(f"harness: warning: {msg}", file=sys.stderr)
+    found = suite.collect(roots, warn)
+    suite.validate_console(found)
+    emulator_names = _split([args.emulator]) if args.emulator else None
+    pairs = runner.validate(_split(args.board) or [boards.DEFAULT_BOARD], emulator_names)
+    jobs = matrix_jobs or os.cpu_count() or 1
+    if jobs < 1:
+        raise UsageError("-j needs a positive number of parallel runs")
+    progress = progress_mod.for_stream(sys.stderr)
+    with _session(args, environ) as session:
+        planned = suite.plan(found, pairs, session.workspace.zephyr_base, _selected(args))
+        try:
+            out = matrix.run(session, _shard(args, matrix.from_plan(planned)), jobs, progress,
+                             getattr(args, "fail_fast", False), getattr(args, "retry_infra", 0))
+        finally:
+            progress.stop()
+        verdicts = [r.verdict for r in out.results]
+        for found_pair in session.suite_agreements(out.results):
+            print(report.agreement_line(found_pair), flush=True)
+            verdicts += [] if found_pair["agree"] else [Verdict.DISAGREE]
+    files = matrix.write_reports(session, out, session.out_dir / "matrix",
+                                 getattr(args, "shard", None))
+    for r in out.results:
+        print(report.line(r), flush=True)
+    print(f"{len(found)} scenario(s), {len(out.results)} run(s) in {out.wall_s:.1f} s: "
+          f"{report.counts(out.results)}; junit: {files['junit']}; summary: {files['summary']}")
+    return worst(verdicts).code
+
+
+def cmd_prove(args, environ) -> int:
+    probe = apps.load(isolation_run.PROBE_APP)
+    emulator_names = _split([args.emulator]) if args.emulator else None
+    pairs = runner.validate(_split(args.board) or list(probe.boards), emulator_names)
+    if args.log:
+        if len(pairs) != 1:
+            raise UsageError("--log needs exactly one --board (its protection kind matters)")
+        results = [isolation_run.certify_log(_read(args.log), *pairs[0], args.log)]
+    else:
+        with _session(args, environ) as session:
+            results = [isolation_run.certify(session, board, emu, fresh=args.fresh)
+                       for board, emu in pairs]
+    for r in results:
+        if args.json:
+            print(json.dumps(r.certificate, indent=2))
+        else:
+            print(report.certificate_text(r))
+    return worst(r.verdict for r in results).code
+
+
+def _read(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read log {path}: {exc.strerror}") from None
+
+
+def cmd_check_log(args, environ) -> int:
+    return checklog.main(args)
+
+
+def cmd_setup(args, environ) -> int:
+    if args.renode or args.renode_archive:
+        _setup_renode(args, environ)
+    if args.no_workspace:
+        return 0
+    top = Path(args.workspace).expanduser()
+    print(f"setting up the west workspace at {top}", file=sys.stderr)
+    setup.setup(top, Path(args.mirror) if args.mirror else None,
+                say=lambda m: print(m, file=sys.stderr, flush=True),
+                requirements=not args.no_requirements)
+    ws = workspace.find(str(top), None, Path.cwd(), Path.home())
+    print(f"workspace ready: {ws.topdir} (Zephyr {ws.version()} at {ws.revision()[:12]})")
+    return 0
+
+
+def _setup_renode(args, environ) -> None:
+    found = config.renode_binary(environ)
+    if found and not args.renode_archive:
+        print(f"Renode: using {found}", file=sys.stderr)
+        return
+    if not found and not args.renode_archive and which("renode", environ):
+        print(f"Renode: using {which('renode', environ)} (on PATH)", file=sys.stderr)
+        return
+    archive = Path(args.renode_archive).expanduser() if args.renode_archive else None
+    try:
+        record = renode_install.install(environ, archive, args.renode_url,
+                                        say=lambda m: print(m, file=sys.stderr, flush=True))
+    except SetupError as exc:
+        if archive is not None:
+            raise
+        print(f"setup: Renode not installed ({exc.message}); Renode runs are left out until "
+              "`harness setup --renode` can download it or gets --renode-archive FILE",
+              file=sys.stderr)
+        return
+    print(f"Renode {record['version']} installed: {record['renode']} (sha256 of the archive "
+          f"{record['sha256'][:16]}...)", file=sys.stderr)
+
+
+def cmd_doctor(args, environ) -> int:
+    return doctor.main(args.workspace, environ)
+
+
+COMMANDS = {"report": cmd_report, "run": cmd_run, "matrix": cmd_matrix, "prove": cmd_prove, "check-log": cmd_check_log, "setup": cmd_setup, "doctor": cmd_doctor}
+
+
+def _raise_interrupted(signum, frame):
+    raise Interrupted(f"stopped by {signal.Signals(signum).name}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    environ = dict(os.environ)            # read once, here at the edge; passed down from here
+    return guarded(lambda: COMMANDS[args.command](args, environ))
+
+
+def guarded(action) -> int:
+    """Run `action`, mapping errors and signals to exit codes (the one place that does)."""
+    previous = signal.signal(signal.SIGTERM, _raise_interrupted)
+    try:
+        return action()
+    except HarnessError as exc:
+        print(f"harness: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("harness: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+__all__ = ["main", "Verdict"]

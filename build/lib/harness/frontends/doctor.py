@@ -1,0 +1,70 @@
+"""`harness doctor`: what the harness finds on this machine, and how to fix what it lacks."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from harness import boards, toolchain, workspace
+from harness.config import renode_binary
+from harness.emulators import adapter
+from harness.errors import SetupError
+from harness.process import tool_version, which
+
+APT = "apt-get install -y"
+
+
+def checks(ws_arg: str | None, environ: dict):
+    """Yield (ok, what, detail) rows; ok is None for something optional that is missing."""
+    west = which("west", environ)
+    yield True, "python", f"{sys.executable} ({sys.version.split()[0]})"
+    try:
+        import west.version as wv
+        yield True, "west", f"{wv.__version__} ({west or 'module'})"
+    except ImportError:
+        yield False, "west", "missing: pip install west"
+    try:
+        ws = workspace.find(ws_arg, environ.get("ZEPHYR_BASE"), Path.cwd(), Path.home())
+        yield True, "workspace", f"{ws.topdir} (Zephyr {ws.version()} at {ws.revision()[:12]}, " \
+                                 f"found by {ws.found_by})"
+    except SetupError as exc:
+        yield False, "workspace", str(exc)
+    for arch in sorted({boards.load(b).arch for b in boards.known()}):
+        try:
+            yield True, f"toolchain {arch}", toolchain.find(arch, environ).describe()
+        except SetupError as exc:
+            yield False, f"toolchain {arch}", str(exc)
+    for name in boards.known():
+        board = boards.load(name)
+        for emu, settings in board.emulators.items():
+            yield _emulator_row(emu, settings, board, environ)
+
+
+def _emulator_row(emu: str, settings: dict, board, environ: dict):
+    binary = settings.get("binary") or emu
+    if emu == "renode":
+        binary = renode_binary(environ) or binary
+    exe = which(binary, environ)
+    if not exe:
+        pkg = {"qemu-system-arm": "qemu-system-arm", "qemu-system-i386": "qemu-system-x86"}
+        fix = f"{APT} {pkg[binary]}" if binary in pkg else adapter(emu).install_hint
+        # Only what the default job needs (QEMU) is required; Renode is optional.
+        return (False if emu == "qemu" else None), f"{emu} for {board.name}", \
+            f"{binary} not found: {fix}"
+    version = tool_version((exe, "--version"))
+    wanted = settings.get("min_version")
+    if wanted:
+        from harness.emulators.renode import version_tuple
+        found = version_tuple(version)
+        if found is None or found < version_tuple(str(wanted)):
+            return (None if emu == "renode" else False), f"{emu} for {board.name}", \
+                f"{board.name} needs {emu.capitalize()} {wanted} or newer; found {version} ({exe})"
+    return True, f"{emu} for {board.name}", f"{exe}: {version}"
+
+
+def main(ws_arg: str | None, environ: dict) -> int:
+    ok_all = True
+    for ok, what, detail in checks(ws_arg, environ):
+        ok_all &= ok is not False
+        label = {True: "ok", False: "MISSING", None: "optional"}[ok]
+        print(f"{label:<8} {what:<30} {detail}")
+    return 0 if ok_all else SetupError.exit_code

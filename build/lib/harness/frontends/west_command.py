@@ -1,0 +1,86 @@
+"""`west harness`: the harness as a west extension command, on a `west build`
+directory. A thin adapter: it reads the build directory's board and source,
+then calls the same Session as the `harness` command."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from west.commands import WestCommand
+
+from harness import apps, boards, config, report, runner
+from harness.build import cached_board, cached_source
+from harness.errors import HarnessError, UsageError
+from harness.frontends import cli
+from harness.judging.verdict import worst
+
+
+class HarnessCommand(WestCommand):
+    def __init__(self):
+        super().__init__("harness", "boot a build on an emulator and judge its UART",
+                         "Run the firmware harness on a west build directory:\n"
+                         "  west build -b mps2_an385 zephyr/samples/userspace/prod_consumer\n"
+                         "  west harness run            (same verdicts and artifacts as `harness run`)\n"
+                         "  west harness check-log FILE (any other `harness` command works too)")
+
+    def do_add_parser(self, parser_adder):
+        parser = parser_adder.add_parser(self.name, help=self.help, description=self.description)
+        parser.add_argument("action", choices=["run", "check-log", "prove", "doctor"])
+        parser.add_argument("-d", "--build-dir", default="build", help="west build directory")
+        parser.add_argument("--emulator", default="qemu", help="emulator(s), comma-separated")
+        parser.add_argument("--expect", help="expectation file (default: from the app)")
+        parser.add_argument("--out", default="harness-out", help="artifacts directory")
+        parser.add_argument("--timeout", type=float, help="host seconds per boot")
+        parser.add_argument("--no-isolation", action="store_true")
+        parser.add_argument("rest", nargs="*", help="arguments of other actions")
+        return parser
+
+    def do_run(self, args, unknown):
+        if args.action != "run":
+            sys.exit(cli.main([args.action, *args.rest, *unknown]))
+        try:
+            sys.exit(self._run(args))
+        except HarnessError as exc:
+            self.err(str(exc))
+            sys.exit(exc.exit_code)
+
+    def _run(self, args) -> int:
+        build_dir = Path(args.build_dir).resolve()
+        board_name, source = read_build_dir(build_dir)
+        app = app_for(source, args.expect)
+        emulators = [e for e in args.emulator.split(",") if e]
+        with config.make_session(dict(os.environ), str(self.topdir) if self.topdir else None,
+                                 args.out, args.timeout, isolation=not args.no_isolation,
+                                 say=lambda msg: print(msg, file=sys.stderr, flush=True),
+                                 build_dirs={(app.name, board_name): build_dir}) as session:
+            results = session.run(app, [board_name], emulators)
+        for r in results:
+            print(report.line(r), flush=True)
+        return worst(r.verdict for r in results).code
+
+
+def read_build_dir(build_dir: Path) -> tuple[str, Path]:
+    """(board, application source) of a configured west build directory."""
+    cache = build_dir / "CMakeCache.txt"
+    if not cache.is_file():
+        raise UsageError(f"{build_dir} is not a west build directory (no CMakeCache.txt)",
+                         "run `west build -b BOARD APP` first, or pass -d BUILD_DIR")
+    board, source = cached_board(build_dir), cached_source(build_dir)
+    if not board or not source:
+        raise UsageError(f"{cache} names no BOARD or APPLICATION_SOURCE_DIR")
+    boards.load(board)
+    return board, source
+
+
+def app_for(source: Path, expect: str | None):
+    """Our app whose sources (or Zephyr sample) are `source`, else `source` itself."""
+    for name in apps.known():
+        app = apps.load(name, expect)
+        if (app.source and app.source == source) or (
+                app.zephyr_sample and source.as_posix().endswith(app.zephyr_sample)):
+            return app
+    return apps.load(str(source), expect)
+
+
+__all__ = ["HarnessCommand", "runner"]

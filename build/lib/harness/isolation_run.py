@@ -1,0 +1,119 @@
+"""Run the isolation probe for a (board, emulator) and cache its certificate.
+
+The cache key is (board, emulator, its version and settings, probe ELF
+sha256, judging code), so a warm run pays only for the probe's no-op build,
+and a changed board file (emulator arguments, platform description) proves
+again.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Protocol
+
+from harness import apps, symbols
+from harness.files import write_atomic
+from harness.judging.isolation import ProbeJudge
+from harness.judging.replay import judge_log
+from harness.judging.results import RunResult
+from harness.judging.verdict import Outcome, Verdict
+from harness.paths import BOARDS_DIR
+
+if TYPE_CHECKING:
+    from harness.builds import Builds
+    from harness.emulators import Emulators
+
+PROBE_APP = "isolation_probe"
+# The probe function that performs each access (to place a fault whose address
+# the emulator did not report, e.g. Renode 1.14's MMFAR).
+ACCESS_FUNCTION = {"read": "do_read", "write": "do_write", "stack": "recurse"}
+
+
+class Pipeline(Protocol):
+    """What the proof needs of a session: its builds, its emulators, its output
+    directory (for the cache) and one judged run."""
+    builds: Builds
+    emulators: Emulators
+    out_dir: Path
+
+    def run_one(self, app, board, emu: str, make_judge: Callable, certificate: dict | None = None
+                ) -> RunResult: ...
+
+
+def certify(session: Pipeline, board, emu: str, fresh: bool = False) -> RunResult:
+    with session.builds.lock(("certificate", board.name, emu)):
+        return _certify(session, board, emu, fresh)
+
+
+def _certify(session: Pipeline, board, emu: str, fresh: bool) -> RunResult:
+    app = apps.load(PROBE_APP)
+    built = session.builds.firmware(app, board)
+    emulator = session.emulators.adapter(board, emu, session.out_dir)
+    version = emulator.version()
+    key = hashlib.sha256(f"{board.name}|{emu}|{version}|{_settings(emulator.settings)}|"
+                         f"{built.sha256}|{_judging_rules()}".encode()).hexdigest()[:16]
+    cache = session.out_dir / "isolation-cache" / f"{board.name}.{emu}.{key}.json"
+    if cache.is_file() and not fresh:
+        data = json.loads(cache.read_text())
+        cert = {**data["certificate"], "cached": True}
+        outcome = Outcome(Verdict[data["verdict"]], data["reason"], {"certificate": cert})
+        return RunResult(app.name, board.name, emu, outcome, session.out_dir / data["run_dir"],
+                         provenance=data["provenance"], certificate=cert)
+    result = session.run_one(app, board, emu, lambda: ProbeJudge(board.protection))
+    cert = result.outcome.evidence.get("certificate") or {"status": "INVALID",
+                                                          "summary": result.outcome.reason}
+    _place_unreported_addresses(cert, built.elf, session.builds.toolchain(board).addr2line)
+    cert.update(run_dir=str(result.run_dir), elf_sha256=built.sha256, emulator=version,
+                board=board.name, cached=False)
+    result.certificate = cert
+    if result.verdict in (Verdict.PASS, Verdict.UNTRUSTED, Verdict.FAIL):   # a real judgement
+        write_atomic(cache, json.dumps({        # parallel runs read whole files
+            "certificate": cert, "verdict": result.verdict.name, "reason": result.outcome.reason,
+            "run_dir": str(result.run_dir.relative_to(session.out_dir)),
+            "provenance": result.provenance}, indent=2))
+    return result
+
+
+def _settings(settings: dict) -> str:
+    """The emulator settings, with the platform description's contents."""
+    text = json.dumps(settings, sort_keys=True, default=str)
+    if settings.get("platform"):
+        platform = BOARDS_DIR / settings["platform"]
+        text += platform.read_text() if platform.is_file() else ""
+    return text
+
+
+@functools.lru_cache(maxsize=None)
+def _judging_rules() -> str:
+    """A hash of the code that judges probe output: new rules, new certificates."""
+    from harness.judging import isolation, triage
+    text = "".join(Path(m.__file__).read_text() for m in (isolation, triage))
+    return hashlib.sha256(text.encode() + Path(__file__).read_bytes()).hexdigest()[:12]
+
+
+def certify_log(data: bytes, board, emu: str, source: str) -> RunResult:
+    """Judge a saved probe log (no ELF: unreported fault addresses stay unplaced)."""
+    outcome = judge_log(ProbeJudge(board.protection), data)
+    cert = {**outcome.evidence["certificate"], "run_dir": source, "emulator": emu,
+            "board": board.name, "cached": False}
+    return RunResult(PROBE_APP, board.name, emu, outcome, Path(source), certificate=cert)
+
+
+def _place_unreported_addresses(cert: dict, elf, addr2line) -> None:
+    """Where the emulator left the fault address out, the faulting PC must lie in
+    the probe's access function; otherwise the case does not count."""
+    for case in cert.get("cases", []):
+        fault = case.get("fault") or {}
+        if case["status"] != "enforced" or "did not report" not in case["why"]:
+            continue
+        where = symbols.resolve(elf, [fault["pc"]], addr2line)[0] if fault.get("pc") else {}
+        wanted = ACCESS_FUNCTION.get(case["access"])
+        if where.get("function") != wanted:
+            case["status"] = "invalid"
+            case["why"] = f"fault address not reported and pc {fault.get('pc')} is in " \
+                          f"{where.get('function')}, not {wanted}"
+            cert["status"] = "INVALID" if cert["status"] == "CERTIFIED" else cert["status"]
+        else:
+            case["why"] += f"; pc in {wanted} ({where['location']})"

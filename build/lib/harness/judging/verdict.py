@@ -1,0 +1,53 @@
+"""Verdicts and exit codes: the one place where outcomes map to numbers."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Verdict(enum.Enum):
+    """Outcome of one run. `code` is the process exit code, `rank` orders severity."""
+
+    SKIPPED = ("SKIPPED", 0, -1, "not run on this board: a filter of the test suite said so")
+    PASS = ("PASS", 0, 0, "the expected sequence completed under enforced isolation")
+    FAIL = ("FAIL", 1, 3, "the UART log broke an expectation rule")
+    CRASH = ("CRASH", 3, 4, "the firmware hit a fatal error (fault, oops, panic, assertion)")
+    HANG = ("HANG", 4, 2, "no progress within the time budget (the emulator kept running)")
+    STALL = ("STALL", 5, 5, "the emulator stopped advancing (virtual time frozen)")
+    EMULATOR_ERROR = ("EMULATOR_ERROR", 6, 6, "the emulator failed to start, died or exited early")
+    BUILD_ERROR = ("BUILD_ERROR", 7, 7, "west build failed")
+    SETUP_ERROR = ("SETUP_ERROR", 8, 8, "workspace, toolchain or emulator missing or unusable")
+    UNTRUSTED = ("UNTRUSTED", 9, 9, "the isolation probe showed a forbidden access succeeding")
+    DISAGREE = ("DISAGREE", 10, 3, "two emulators told different stories for the same ELF")
+    INTERRUPTED = ("INTERRUPTED", 130, 10, "SIGINT or SIGTERM stopped the run")
+
+    def __init__(self, label: str, code: int, rank: int, meaning: str) -> None:
+        self.label = label
+        self.code = code
+        self.rank = rank
+        self.meaning = meaning
+
+    def __str__(self) -> str:
+        return self.label
+
+
+# Exit codes that are not verdicts of a run.
+EXIT_USAGE = 2          # bad input: unknown board, malformed file, bad option
+EXIT_INTERRUPTED = Verdict.INTERRUPTED.code  # SIGINT / SIGTERM to the harness
+
+
+def worst(verdicts) -> Verdict:
+    """The most severe verdict of several (PASS for none)."""
+    return max(verdicts, key=lambda v: v.rank, default=Verdict.PASS)
+
+
+@dataclass
+class Outcome:
+    """A verdict with its reason and the evidence behind it."""
+
+    verdict: Verdict
+    reason: str
+    evidence: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {"verdict": self.verdict.label, "reason": self.reason, "evidence": self.evidence}

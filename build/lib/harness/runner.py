@@ -1,0 +1,245 @@
+"""The run orchestrator: app -> west build -> emulator -> UART -> matcher -> verdict -> report.
+
+The CLI, the pytest plugin, the Robot library and the west command all call
+`Session`; none of them holds logic of its own.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+from harness import boards as boards_mod
+from harness import emulators, expectations, isolation_run, report, symbols, toolchain
+from harness.builds import Builds
+from harness.device import Device
+from harness.emulators import Emulators
+from harness.errors import HarnessError, Interrupted, SetupError
+from harness.judging import agreement
+from harness.judging.judge import Judge
+from harness.judging.results import RunResult
+from harness.judging.verdict import Outcome, Verdict
+from harness.toolchain import Toolchain
+from harness.watch import watch
+from harness.workspace import Workspace
+
+log = logging.getLogger(__name__)
+DEFAULT_EMULATOR = "qemu"
+
+
+def _back_with(result: RunResult, cert: dict) -> None:
+    result.certificate = {k: cert.get(k) for k in (
+        "status", "summary", "cached", "run_dir", "elf_sha256", "emulator")}
+    if result.verdict is Verdict.PASS and cert.get("status") != "CERTIFIED":
+        result.outcome = Outcome(Verdict.UNTRUSTED, "PASS on the UART, but isolation is not "
+                                 f"proven: {cert.get('summary')}", result.outcome.evidence)
+
+
+def validate(board_names, emulator_names) -> list[tuple]:
+    """(Board, emulator name) pairs; bad names fail here, before anything runs."""
+    for emu in emulator_names or []:
+        emulators.adapter(emu)
+    pairs = []
+    for name in board_names:
+        board = boards_mod.load(name)
+        for emu in emulator_names or [DEFAULT_EMULATOR]:
+            board.emulator(emu)
+            pairs.append((board, emu))
+    return pairs
+
+
+class Session:
+    """The run pipeline of one harness invocation (a command, a Robot suite, a pytest
+    session): build -> boot -> judge -> report, over `builds` (toolchains and west
+    builds) and `emulators` (adapters and pooled processes). Validated at the edge
+    (harness.config); closed when the invocation ends."""
+
+    def __init__(self, *, workspace: Workspace, out_dir: Path, environ: dict,
+                 timeout_s: float | None = None, pristine: bool = False,
+                 isolation: bool = True, say: Callable[[str], None] = print,
+                 emulator_overrides: dict | None = None,
+                 build_dirs: dict[tuple[str, str], Path] | None = None,
+                 reuse_emulators: bool = True,
+                 find_toolchain: Callable[[str, dict], Toolchain] = toolchain.find) -> None:
+        self.workspace = workspace
+        self.out_dir = out_dir
+        self.environ = environ
+        self.timeout_s = timeout_s          # host seconds; None: the board file's value
+        self.isolation = isolation
+        self.say = say
+        self.cancel = threading.Event()     # set: running builds and boots abort
+        self.builds = Builds(workspace=workspace, out_dir=out_dir, environ=environ,
+                             pristine=pristine, say=say, cancel=self.cancel,
+                             build_dirs=build_dirs, find_toolchain=find_toolchain)
+        self.emulators = Emulators(out_dir=out_dir, environ=environ,
+                                   overrides=emulator_overrides, reuse=reuse_emulators)
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the emulator processes kept for reuse. Every front end calls this
+        when its session ends, so no emulator outlives a harness invocation."""
+        self.emulators.close()
+
+    # -- running -----------------------------------------------------------
+    def run(self, app, board_names, emulator_names) -> list[RunResult]:
+        return self.run_pairs(app, validate(board_names, emulator_names))
+
+    def run_pairs(self, app, pairs) -> list[RunResult]:
+        """`app` on each (Board, emulator) of `pairs`, in order."""
+        spec = expectations.load(app.expect)
+        return [self.run_checked(app, board, emu, spec) for board, emu in pairs]
+
+    def agreements(self, app, results: list[RunResult]) -> list[dict]:
+        """Compare runs of one (app, board) on several emulators; written to
+        runs/<app>/<board>.agreement.json."""
+        spec = expectations.load(app.expect)
+        found = []
+        for board in dict.fromkeys(r.board for r in results):
+            same = [r for r in results if r.board == board]
+            if len(same) > 1:
+                found.append(agreement.compare(same, spec))
+                path = self.out_dir / "runs" / app.name / f"{board}.agreement.json"
+                path.write_text(json.dumps(found[-1], indent=2) + "\n")
+        return found
+
+    def suite_agreements(self, results: list[RunResult]) -> list[dict]:
+        """Per scenario and board run on several emulators: verdicts and per-test-case
+        statuses compared; written to runs/<scenario>/<board>.agreement.json."""
+        found = []
+        groups: dict = {}
+        for r in results:
+            if r.verdict is not Verdict.SKIPPED:
+                groups.setdefault((r.app, r.board), []).append(r)
+        for (app, board), same in groups.items():
+            if len(same) > 1:
+                found.append(agreement.compare_cases(same))
+                path = self.out_dir / "runs" / app / f"{board}.agreement.json"
+                path.write_text(json.dumps(found[-1], indent=2) + "\n")
+        return found
+
+    def run_checked(self, app, board, emu: str, spec, **run) -> RunResult:
+        """A run of `app`, backed by the (cached) isolation certificate of its board.
+        `run`: run_one's keyword arguments (a test suite's judge, filter, build_only, timeout)."""
+        try:            # e.g. a board's oldest Renode: say so before building anything
+            self.emulators.adapter(board, emu, self.out_dir).check_version()
+        except SetupError as exc:
+            result = RunResult(app.name, board.name, emu, Outcome(Verdict.SETUP_ERROR, str(exc)),
+                               self.new_run_dir(app.name, board.name, emu))
+            self.report(result)
+            return result
+        cert = None
+        if self.isolation:
+            try:
+                cert = isolation_run.certify(self, board, emu).certificate
+            except HarnessError as exc:
+                if exc.verdict is None:
+                    raise
+                cert = {"status": "INVALID", "summary": f"probe could not run: {exc}"}
+        make_judge = run.pop("make_judge", None) or (lambda: Judge(spec))
+        return self.run_one(app, board, emu, make_judge, cert, **run)
+
+    def run_one(self, app, board, emu: str, make_judge, certificate: dict | None = None, *,
+                before_compile=None, build_only: bool = False,
+                timeout_s: float | None = None) -> RunResult:
+        """Build, boot and judge once; reports are written whatever happens. With a
+        `certificate`, a PASS on a board whose isolation is not proven is UNTRUSTED.
+        `before_compile` sees the configured build (a filter may skip the run there);
+        `build_only` stops after the build; `timeout_s` (host seconds) is the run's
+        budget unless the session sets one."""
+        run_dir = self.new_run_dir(app.name, board.name, emu)
+        result = RunResult(app.name, board.name, emu, Outcome(Verdict.SETUP_ERROR, ""), run_dir)
+        t0 = time.monotonic()
+        try:
+            built = self.builds.firmware(app, board, before_compile)
+            result.timings["build_s"] = round(built.seconds, 3)
+            result.provenance = self.provenance(board, built)
+            self._keep(built.log, run_dir / "build.log", result)
+            if build_only:
+                result.outcome = Outcome(Verdict.SKIPPED, "build_only: built, not run")
+            else:
+                result = self.boot(result, board, emu, built, make_judge(), timeout_s)
+        except (HarnessError, KeyboardInterrupt) as exc:
+            verdict = Verdict.INTERRUPTED if isinstance(exc, (Interrupted, KeyboardInterrupt)) \
+                else exc.verdict
+            if verdict is None:
+                raise
+            result.outcome = Outcome(verdict, str(exc) or "interrupted (SIGINT)")
+            build_log = self.builds.log_path(app.name, board.name)
+            if build_log.is_file():
+                self._keep(build_log, run_dir / "build.log", result)
+            if verdict is Verdict.INTERRUPTED:
+                raise
+        finally:
+            result.timings["total_s"] = round(time.monotonic() - t0, 3)
+            if certificate is not None:
+                _back_with(result, certificate)
+            self.report(result)
+        return result
+
+    def report(self, result: RunResult) -> None:
+        """result.json and junit.xml into the run directory."""
+        report.write_run(result)
+        result.artifacts.update(result_json=str(result.run_dir / "result.json"),
+                                junit=str(result.run_dir / "junit.xml"))
+
+    def start_device(self, app, board, emu: str) -> Device:
+        """Build `app` and boot it; the caller owns the Device and must close() it."""
+        built = self.builds.firmware(app, board)
+        return Device(self.emulators.adapter(board, emu, self.new_run_dir(app.name, board.name, emu)),
+                      built.elf)
+
+    def boot(self, result: RunResult, board, emu: str, built, judge,
+             timeout_s: float | None = None) -> RunResult:
+        emulator = self.emulators.adapter(board, emu, result.run_dir)
+        settings = emulator.settings
+        result.provenance["emulator"] = f"{emu}: {emulator.version()}"
+        timeout = self.timeout_s or timeout_s or float(settings.get("timeout_s", 30))
+        try:
+            watched = watch(emulator, built.elf, judge, timeout, cancel=self.cancel)
+        finally:
+            result.artifacts.update(uart_raw=str(result.run_dir / "uart.raw"),
+                                    emulator_log=str(result.run_dir / f"{emu}.log"))
+        result.outcome = judge.outcome(watched.ending)
+        result.timings.update(watched.timings)
+        result.outcome.evidence.update(teardown=watched.teardown, uart_bytes=watched.uart_bytes,
+                                       virtual_time_s=watched.virtual_time_s)
+        fault = result.outcome.evidence.get("fault")
+        if fault:
+            fault["trace_resolved"] = symbols.resolve(built.elf, fault["trace"],
+                                                      self.builds.toolchain(board).addr2line)
+        return result
+
+    # -- bookkeeping -------------------------------------------------------
+    def new_run_dir(self, app: str, board: str, emu: str) -> Path:
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f") + f"-{os.getpid()}"
+        parent = self.out_dir / "runs" / app / f"{board}.{emu}"
+        run_dir = parent / stamp
+        run_dir.mkdir(parents=True)
+        tmp_link = parent / f".latest-{stamp}"
+        tmp_link.symlink_to(stamp)
+        os.replace(tmp_link, parent / "latest")      # atomic, also with parallel runs
+        return run_dir
+
+    def provenance(self, board, built) -> dict:
+        return {"elf": str(built.elf), "elf_sha256": built.sha256,
+                "zephyr_version": self.workspace.version(),
+                "zephyr_revision": self.workspace.revision(),
+                "workspace": str(self.workspace.topdir),
+                "toolchain": self.builds.toolchain(board).describe(),
+                "protection": f"{board.protection}: {board.protection_detail}"}
+
+    @staticmethod
+    def _keep(src: Path, dest: Path, result: RunResult) -> None:
+        shutil.copyfile(src, dest)
+        result.artifacts["build_log"] = str(dest)

@@ -1,0 +1,139 @@
+"""Running Zephyr test suites: scenarios (harness.scenarios) x boards x emulators.
+
+plan -> for each (scenario, board, emulator): a static skip reason or a run;
+a run builds with the scenario's extra_args / extra_configs, evaluates its
+`filter:` on the configured build (SKIPPED when false, nothing compiled), stops
+after the build for `build_only`, then boots under the isolation certificate and
+judges with the scenario's harness (console or ztest).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from harness import filters, scenarios
+from harness.apps import App
+from harness.errors import HarnessError, UsageError
+from harness.judging.expect import Expectation
+from harness.judging.judge import Judge
+from harness.judging.results import RunResult
+from harness.judging.selection import BoardFacts, Selection, skip_reason
+from harness.judging.suites import ConsoleMatcher, ZtestMatcher
+from harness.judging.verdict import Outcome, Verdict
+
+
+class Skipped(HarnessError):
+    """The scenario does not run on this board (its filter said so); not an error."""
+
+    verdict = Verdict.SKIPPED
+    exit_code = Verdict.SKIPPED.code
+
+
+@dataclass(frozen=True)
+class Planned:
+    scenario: scenarios.Scenario
+    board: object               # boards.Board
+    emulator: str
+    skip: str | None            # the static reason it does not run, or None
+
+    @property
+    def name(self) -> str:
+        return f"{self.scenario.name}.{self.board.name}.{self.emulator}"
+
+    @property
+    def app(self) -> str:       # the matrix's progress display and reports call it the app
+        return self.scenario.name
+
+
+def collect(roots, warn) -> list[scenarios.Scenario]:
+    """The scenarios of every sample.yaml / testcase.yaml at or under each root."""
+    found, seen = [], set()
+    for root in roots:
+        for path in scenarios.discover(Path(root)):
+            for s in scenarios.load(path, warn):
+                if s.name not in seen:
+                    seen.add(s.name)
+                    found.append(s)
+    return found
+
+
+def plan(found, pairs, zephyr_base: Path, selection: Selection = Selection()) -> list[Planned]:
+    """`pairs`: (Board, emulator) from runner.validate."""
+    out = []
+    for s in found:
+        for board, emu in pairs:
+            out.append(Planned(s, board, emu, skip_reason(s, board_facts(zephyr_base, board),
+                                                          selection)))
+    return out
+
+
+def board_facts(zephyr_base: Path, board) -> BoardFacts:
+    """What the workspace's own board file says (RAM, flash, supported features)."""
+    data = {}
+    for path in sorted((zephyr_base / "boards").glob(f"*/{board.name}/{board.name}.yaml")):
+        data = yaml.safe_load(path.read_text()) or {}
+        break
+    return BoardFacts(board.name, data.get("arch", board.arch), int(data.get("ram", 128)),
+                      int(data.get("flash", 512)), frozenset(data.get("supported") or ()),
+                      frozenset(data.get("toolchain") or ()))
+
+
+def app_of(s: scenarios.Scenario) -> App:
+    return App(s.name, Path(), (), source=s.source, cmake_args=tuple(s.cmake_args()),
+               extra_configs=tuple(s["extra_configs"]))
+
+
+def run(session, p: Planned) -> RunResult:
+    """One planned run: SKIPPED without building, or built, filtered and judged."""
+    if p.skip:
+        return skipped(session, p, p.skip)
+    return session.run_checked(app_of(p.scenario), p.board, p.emulator, None,
+                               make_judge=judge_for(p.scenario),
+                               before_compile=_filter_check(session, p),
+                               build_only=p.scenario["build_only"],
+                               timeout_s=float(p.scenario["timeout"]))
+
+
+def skipped(session, p: Planned, reason: str) -> RunResult:
+    """A run that does not happen, with its reason, reported like any other."""
+    run_dir = session.new_run_dir(p.scenario.name, p.board.name, p.emulator)
+    result = RunResult(p.scenario.name, p.board.name, p.emulator,
+                       Outcome(Verdict.SKIPPED, reason, {"scenario": str(p.scenario.yaml_path)}),
+                       run_dir)
+    session.report(result)
+    return result
+
+
+def judge_for(s: scenarios.Scenario):
+    """A factory of the scenario's judge: ztest (the default, as in twister) or console."""
+    spec = Expectation(str(s.yaml_path), [], [])
+    if s.harness == "console":
+        config = s["harness_config"]
+        return lambda: Judge(spec, ConsoleMatcher(s.name, config), faults_expected=s.ignores_faults)
+    return lambda: Judge(spec, ZtestMatcher(s.name), faults_expected=True)
+
+
+def _filter_check(session, p: Planned):
+    expression = p.scenario["filter"]
+    if not expression:
+        return None
+
+    def check(build_dir: Path) -> None:
+        if not filters.passes(expression, arch=p.board.arch, board=p.board.name,
+                              build_dir=build_dir, zephyr_base=session.workspace.zephyr_base,
+                              environ=session.environ):
+            raise Skipped(f"filter: {expression}")
+    return check
+
+
+def validate_console(found) -> None:
+    """A console harness with a bad config is a clear error before anything runs."""
+    for s in found:
+        if s.harness == "console":
+            try:
+                ConsoleMatcher(s.name, s["harness_config"])
+            except (ValueError, TypeError, re.error) as exc:
+                raise UsageError(f"{s.yaml_path}: {s.name}: bad harness_config: {exc}") from None

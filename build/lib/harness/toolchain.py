@@ -1,0 +1,93 @@
+"""Find a toolchain for a board's architecture and say how to hand it to Zephyr.
+
+Order: an explicit ZEPHYR_TOOLCHAIN_VARIANT (the user's environment wins), a
+Zephyr SDK, GNU Arm Embedded on PATH (arm), LLVM/clang (x86).
+"""
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.errors import SetupError
+from harness.process import tool_version, which
+
+INSTALL = {
+    "arm": "apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi",
+    "x86": "apt-get install clang-14 lld-14 llvm-14 libclang-rt-14-dev",
+}
+SDK_GLOBS = ("~/zephyr-sdk-*", "/opt/zephyr-sdk-*", "/usr/local/zephyr-sdk-*")
+
+
+@dataclass(frozen=True)
+class Toolchain:
+    variant: str
+    env: dict = field(default_factory=dict)          # added to west build's environment
+    cmake_args: tuple = ()                            # given on first configure
+    version: str = ""
+    addr2line: str | None = None
+
+    def describe(self) -> str:
+        return f"{self.variant} ({self.version})"
+
+
+def find(arch: str, environ: dict) -> Toolchain:
+    """`environ` is the user's environment, captured once at the edge."""
+    explicit = environ.get("ZEPHYR_TOOLCHAIN_VARIANT")
+    if explicit:
+        keep = {k: v for k, v in environ.items() if k.startswith(
+            ("ZEPHYR_", "GNUARMEMB_", "LLVM_", "CLANG_", "CROSS_COMPILE"))}
+        return Toolchain(explicit, keep, version="as configured by ZEPHYR_TOOLCHAIN_VARIANT",
+                         addr2line=_addr2line(arch, environ))
+    for finder in (_sdk, _FINDERS.get(arch)):
+        found = finder(arch, environ) if finder else None
+        if found:
+            return found
+    raise SetupError(f"no toolchain found for {arch} boards",
+                     f"install one: {INSTALL.get(arch, 'a Zephyr SDK')}; or set "
+                     "ZEPHYR_TOOLCHAIN_VARIANT and its path variable")
+
+
+def _sdk(arch: str, environ: dict) -> Toolchain | None:
+    roots = [environ["ZEPHYR_SDK_INSTALL_DIR"]] if environ.get("ZEPHYR_SDK_INSTALL_DIR") else []
+    roots += sorted((p for g in SDK_GLOBS for p in glob.glob(os.path.expanduser(g))), reverse=True)
+    for root in roots:
+        version_file = Path(root, "sdk_version")
+        if version_file.is_file():
+            return Toolchain("zephyr", {"ZEPHYR_SDK_INSTALL_DIR": root},
+                             version=f"Zephyr SDK {version_file.read_text().strip()}")
+    return None
+
+
+def _gnuarmemb(arch: str, environ: dict) -> Toolchain | None:
+    gcc = which("arm-none-eabi-gcc", environ)
+    if not gcc:
+        return None
+    prefix = str(Path(gcc).resolve().parent.parent)
+    return Toolchain("gnuarmemb", {"GNUARMEMB_TOOLCHAIN_PATH": prefix},
+                     version=tool_version((gcc, "--version")),
+                     addr2line=which("arm-none-eabi-addr2line", environ))
+
+
+def _llvm(arch: str, environ: dict) -> Toolchain | None:
+    clang = which("clang", environ)
+    roots = [str(Path(clang).resolve().parent.parent)] if clang else []
+    roots += sorted(glob.glob("/usr/lib/llvm-*"), reverse=True)
+    for root in roots:
+        builtins = glob.glob(f"{root}/lib/clang/*/lib/linux/libclang_rt.builtins-i386.a")
+        if Path(root, "bin", "clang").exists() and builtins:
+            # clang -m32 asks for a bare libgcc; the compiler-rt builtins supply __udivdi3.
+            return Toolchain("llvm", {"LLVM_TOOLCHAIN_PATH": root},
+                             (f"-DEXTRA_LDFLAGS={builtins[0]}",),
+                             tool_version((f"{root}/bin/clang", "--version")),
+                             addr2line=f"{root}/bin/llvm-addr2line")
+    return None
+
+
+def _addr2line(arch: str, environ: dict) -> str | None:
+    names = {"arm": ["arm-none-eabi-addr2line"], "x86": ["llvm-addr2line", "addr2line"]}
+    return next(filter(None, (which(n, environ) for n in names.get(arch, []))), None)
+
+
+_FINDERS = {"arm": _gnuarmemb, "x86": _llvm}
