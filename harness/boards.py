@@ -26,9 +26,10 @@ def canonical(name: str) -> str:
 def zephyr_name(board: "Board", zephyr_version: str) -> str:
     """The name `west build -b` wants from a Zephyr of `zephyr_version` (e.g. '3.7.0')."""
     parts = tuple(int(x) for x in zephyr_version.split(".")[:2] if x.isdigit())
+    base = board.zephyr_board or board.name
     if parts < HWMV2_SINCE:
-        return board.name
-    return board.hwmv2_name or HWMV2.get(board.name, board.name)
+        return base
+    return board.hwmv2_name or HWMV2.get(base, base)
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Board:
     emulators: dict = field(default_factory=dict)   # emulator name -> its settings
     path: Path | None = None
     hwmv2_name: str | None = None   # the board's name in Zephyr 3.7's hardware model
+    zephyr_board: str | None = None  # the Zephyr board it builds for, when not `name`
 
     def emulator(self, name: str) -> dict:
         if name not in self.emulators:
@@ -49,21 +51,68 @@ class Board:
         return self.emulators[name]
 
 
-def known(directory: Path = BOARDS_DIR) -> list[str]:
-    return sorted(p.stem for p in directory.glob("*.yaml"))
+TOP_KEYS = {"name", "arch", "protection", "emulators", "hwmv2_name", "zephyr_board"}
+EMULATOR_KEYS = {
+    "qemu": {"binary", "args", "timeout_s", "stall_check_s"},
+    "renode": {"binary", "platform", "uart", "commands", "timeout_s", "stall_check_s",
+               "min_version", "uart_transport"},
+}
 
 
-def load(name: str, directory: Path = BOARDS_DIR) -> Board:
+def _dirs(directory) -> tuple[Path, ...]:
+    return (directory,) if isinstance(directory, Path) else tuple(directory)
+
+
+def known(directory=BOARDS_DIR) -> list[str]:
+    """Board names in `directory` (or each of several, e.g. a project's own board dirs
+    before the harness's)."""
+    return sorted({p.stem for d in _dirs(directory) for p in Path(d).glob("*.yaml")})
+
+
+def load(name: str, directory=BOARDS_DIR) -> Board:
+    """The board file `name`.yaml from the first directory that has one."""
     name = canonical(name)
-    path = directory / f"{name}.yaml"
-    if not path.is_file():
+    dirs = _dirs(directory)
+    path = next((Path(d) / f"{name}.yaml" for d in dirs if (Path(d) / f"{name}.yaml").is_file()),
+                None)
+    if path is None:
         raise UsageError(f"unknown board '{name}'",
-                         f"known boards: {', '.join(known(directory))} (files in {directory})")
+                         f"known boards: {', '.join(known(dirs))} (files in "
+                         f"{', '.join(map(str, dirs))})")
     try:
         data = yaml.safe_load(path.read_text())
         prot = data["protection"]
-        return Board(data["name"], data["arch"], prot["kind"], prot.get("detail", ""),
-                     data.get("emulators") or {}, path, data.get("hwmv2_name"))
+        board = Board(data["name"], data["arch"], prot["kind"], prot.get("detail", ""),
+                      data.get("emulators") or {}, path, data.get("hwmv2_name"),
+                      data.get("zephyr_board"))
     except (yaml.YAMLError, KeyError, TypeError) as exc:
         raise UsageError(f"{path}: malformed board file ({exc})",
                          "it needs name, arch, protection.kind and emulators") from None
+    _check(board, data, path)
+    return board
+
+
+def platform_file(board: Board, settings: dict) -> Path:
+    """A Renode platform description, relative to the board file's directory."""
+    return ((board.path.parent if board.path else BOARDS_DIR) / settings["platform"]).resolve()
+
+
+def _check(board: Board, data: dict, path: Path) -> None:
+    unknown = set(data) - TOP_KEYS
+    if unknown:
+        raise UsageError(f"{path}: unknown key(s) {sorted(unknown)}", f"allowed: {sorted(TOP_KEYS)}")
+    for emu, settings in board.emulators.items():
+        allowed = EMULATOR_KEYS.get(emu)
+        if allowed is None:
+            raise UsageError(f"{path}: unknown emulator '{emu}'", f"known: {sorted(EMULATOR_KEYS)}")
+        if not isinstance(settings, dict) or set(settings) - allowed:
+            extra = sorted(set(settings) - allowed) if isinstance(settings, dict) else settings
+            raise UsageError(f"{path}: {emu}: unknown key(s) {extra}", f"allowed: {sorted(allowed)}")
+        if emu == "renode":
+            if "platform" not in settings or "uart" not in settings:
+                raise UsageError(f"{path}: renode needs platform: and uart:")
+            if not platform_file(board, settings).is_file():
+                raise UsageError(f"{path}: renode platform {platform_file(board, settings)} not found",
+                                 "platform: is relative to the board file's directory")
+        if emu == "qemu" and "binary" not in settings:
+            raise UsageError(f"{path}: qemu needs binary: (e.g. qemu-system-arm)")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from harness import renode_install, workspace
 from harness.errors import UsageError
+from harness.paths import BOARDS_DIR
 from harness.process import which
 from harness.runner import Session
 
@@ -18,7 +19,8 @@ ENV_RENODE = "HARNESS_RENODE"     # path to the renode launcher, when not on PAT
 def make_session(environ: dict, workspace_arg: str | None = None, out: str = "harness-out",
                  timeout_s: float | None = None, pristine: bool = False,
                  isolation: bool = True, renode: str | None = None, say=print,
-                 reuse_emulators: bool = True, build_dirs: dict | None = None) -> Session:
+                 reuse_emulators: bool = True, build_dirs: dict | None = None,
+                 board_dirs=BOARDS_DIR) -> Session:
     ws = workspace.find(workspace_arg, environ.get("ZEPHYR_BASE"), Path.cwd(), Path.home())
     out_dir = writable_dir(out)
     overrides = {}
@@ -31,7 +33,8 @@ def make_session(environ: dict, workspace_arg: str | None = None, out: str = "ha
         say(f"harness: warning: {warning}")
     return Session(workspace=ws, out_dir=out_dir, environ=environ, timeout_s=timeout_s,
                    pristine=pristine, isolation=isolation, say=say, emulator_overrides=overrides,
-                   build_dirs=build_dirs, reuse_emulators=reuse_emulators)
+                   build_dirs=build_dirs, reuse_emulators=reuse_emulators,
+                   board_dirs=board_dirs)
 
 
 def renode_binary(environ: dict, arg: str | None = None) -> str | None:

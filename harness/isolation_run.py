@@ -13,13 +13,12 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Protocol
 
-from harness import apps, symbols
+from harness import apps, boards, symbols
 from harness.files import write_atomic
 from harness.judging.isolation import ProbeJudge
 from harness.judging.replay import judge_log
 from harness.judging.results import RunResult
 from harness.judging.verdict import Outcome, Verdict
-from harness.paths import BOARDS_DIR
 
 if TYPE_CHECKING:
     from harness.builds import Builds
@@ -52,7 +51,7 @@ def _certify(session: Pipeline, board, emu: str, fresh: bool) -> RunResult:
     built = session.builds.firmware(app, board)
     emulator = session.emulators.adapter(board, emu, session.out_dir)
     version = emulator.version()
-    key = hashlib.sha256(f"{board.name}|{emu}|{version}|{_settings(emulator.settings)}|"
+    key = hashlib.sha256(f"{board.name}|{emu}|{version}|{_settings(board, emulator.settings)}|"
                          f"{built.sha256}|{_judging_rules()}".encode()).hexdigest()[:16]
     cache = session.out_dir / "isolation-cache" / f"{board.name}.{emu}.{key}.json"
     if cache.is_file() and not fresh:
@@ -76,11 +75,11 @@ def _certify(session: Pipeline, board, emu: str, fresh: bool) -> RunResult:
     return result
 
 
-def _settings(settings: dict) -> str:
+def _settings(board, settings: dict) -> str:
     """The emulator settings, with the platform description's contents."""
     text = json.dumps(settings, sort_keys=True, default=str)
     if settings.get("platform"):
-        platform = BOARDS_DIR / settings["platform"]
+        platform = boards.platform_file(board, settings)
         text += platform.read_text() if platform.is_file() else ""
     return text
 

@@ -23,6 +23,7 @@ from harness import __version__, apps, expectations, report, suite
 from harness.errors import UsageError
 from harness.judging.results import RunResult
 from harness.judging.verdict import Verdict, worst
+from harness.paths import BOARDS_DIR
 from harness.runner import validate
 
 INFRA = (Verdict.EMULATOR_ERROR, Verdict.STALL)    # retried with --retry-infra, never FAIL/CRASH
@@ -54,12 +55,12 @@ class MatrixResult:
         return worst(r.verdict for r in self.results)
 
 
-def entries(app_names, board_names, emulator_names) -> list[Entry]:
+def entries(app_names, board_names, emulator_names, board_dirs=BOARDS_DIR) -> list[Entry]:
     """The matrix; boards default to each app's own list, emulators to qemu."""
     out = []
     for app_name in app_names:
         app = apps.load(app_name)
-        for board, emu in validate(board_names or list(app.boards), emulator_names):
+        for board, emu in validate(board_names or list(app.boards), emulator_names, board_dirs):
             out.append(Entry(app_name, board.name, emu))
     return out
 
@@ -157,7 +158,7 @@ def _run_entry(session, entry: Entry, retry_infra: int, progress) -> RunResult:
         attempt = lambda: suite.run(session, entry.planned)   # noqa: E731
     else:
         app = apps.load(entry.app)
-        board = validate([entry.board], [entry.emulator])[0][0]
+        board = validate([entry.board], [entry.emulator], session.board_dirs)[0][0]
         spec = expectations.load(app.expect)
         attempt = lambda: session.run_checked(app, board, entry.emulator, spec)   # noqa: E731
     progress.started(entry)

@@ -41,13 +41,14 @@ def _back_with(result: RunResult, cert: dict) -> None:
                                  f"proven: {cert.get('summary')}", result.outcome.evidence)
 
 
-def validate(board_names, emulator_names) -> list[tuple]:
-    """(Board, emulator name) pairs; bad names fail here, before anything runs."""
+def validate(board_names, emulator_names, board_dirs=boards_mod.BOARDS_DIR) -> list[tuple]:
+    """(Board, emulator name) pairs; bad names fail here, before anything runs.
+    `board_dirs`: where board files are looked up (a project's own first)."""
     for emu in emulator_names or []:
         emulators.adapter(emu)
     pairs = []
     for name in board_names:
-        board = boards_mod.load(name)
+        board = boards_mod.load(name, board_dirs)
         for emu in emulator_names or [DEFAULT_EMULATOR]:
             board.emulator(emu)
             pairs.append((board, emu))
@@ -66,8 +67,10 @@ class Session:
                  emulator_overrides: dict | None = None,
                  build_dirs: dict[tuple[str, str], Path] | None = None,
                  reuse_emulators: bool = True,
-                 find_toolchain: Callable[[str, dict], Toolchain] = toolchain.find) -> None:
+                 find_toolchain: Callable[[str, dict], Toolchain] = toolchain.find,
+                 board_dirs=boards_mod.BOARDS_DIR) -> None:
         self.workspace = workspace
+        self.board_dirs = board_dirs        # board files: a project's own dirs, then ours
         self.out_dir = out_dir
         self.environ = environ
         self.timeout_s = timeout_s          # host seconds; None: the board file's value
@@ -93,7 +96,7 @@ class Session:
 
     # -- running -----------------------------------------------------------
     def run(self, app, board_names, emulator_names) -> list[RunResult]:
-        return self.run_pairs(app, validate(board_names, emulator_names))
+        return self.run_pairs(app, validate(board_names, emulator_names, self.board_dirs))
 
     def run_pairs(self, app, pairs) -> list[RunResult]:
         """`app` on each (Board, emulator) of `pairs`, in order."""

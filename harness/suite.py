@@ -73,10 +73,11 @@ def plan(found, pairs, zephyr_base: Path, selection: Selection = Selection()) ->
 def board_facts(zephyr_base: Path, board) -> BoardFacts:
     """What the workspace's own board file says (RAM, flash, supported features)."""
     data = {}
-    for path in sorted((zephyr_base / "boards").glob(f"*/{board.name}/{board.name}.yaml")):
+    name = board.zephyr_board or board.name          # twister's platform: the Zephyr board
+    for path in sorted((zephyr_base / "boards").glob(f"*/{name}/{name}.yaml")):
         data = yaml.safe_load(path.read_text()) or {}
         break
-    return BoardFacts(board.name, data.get("arch", board.arch), int(data.get("ram", 128)),
+    return BoardFacts(name, data.get("arch", board.arch), int(data.get("ram", 128)),
                       int(data.get("flash", 512)), frozenset(data.get("supported") or ()),
                       frozenset(data.get("toolchain") or ()))
 
@@ -122,7 +123,8 @@ def _filter_check(session, p: Planned):
         return None
 
     def check(build_dir: Path) -> None:
-        if not filters.passes(expression, arch=p.board.arch, board=p.board.name,
+        if not filters.passes(expression, arch=p.board.arch,
+                              board=p.board.zephyr_board or p.board.name,
                               build_dir=build_dir, zephyr_base=session.workspace.zephyr_base,
                               environ=session.environ):
             raise Skipped(f"filter: {expression}")

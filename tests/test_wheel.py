@@ -1,6 +1,7 @@
 """The harness as a user installs it: a wheel built from this checkout, installed into a
 fresh virtualenv outside it, run from a temporary directory."""
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -15,8 +16,11 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
     base = tmp_path_factory.mktemp("wheel")
+    source = base / "source"                  # setuptools writes build/ next to the sources
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "harness-out", "build", "*.egg-info", "__pycache__", "out"))
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w",
-                            str(base / "dist"), str(ROOT)], capture_output=True, text=True)
+                            str(base / "dist"), str(source)], capture_output=True, text=True)
     if build.returncode != 0 and "Could not" in build.stderr + build.stdout:
         pytest.skip(f"no wheel could be built (pip needs setuptools from PyPI): {build.stderr[-300:]}")
     assert build.returncode == 0, build.stderr

@@ -24,11 +24,11 @@ import re
 import shutil
 from pathlib import Path
 
+from harness.boards import platform_file
 from harness.emulators.base import Emulator
 from harness.emulators.renode_host import HostPool, RenodeHost
 from harness.errors import EmulatorError, SetupError, UsageError
 from harness.files import tail
-from harness.paths import BOARDS_DIR
 from harness.process import tool_version, which
 from harness.uart import free_port
 
@@ -79,7 +79,7 @@ class Renode(Emulator):
         self.proc, self.monitor = self.host.proc, self.host.monitor
         self._log_from, self._transcript_from = self.host.log_size(), len(self.monitor.transcript)
         self.host.runs += 1
-        platform = (BOARDS_DIR / self.settings["platform"]).resolve()
+        platform = platform_file(self.board, self.settings)
         for command in [f'mach create "{self.board.name}"',
                         f"machine LoadPlatformDescription @{platform}",
                         f"sysbus LoadELF @{elf}", *attach,

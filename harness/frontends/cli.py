@@ -21,6 +21,7 @@ from harness import (
     emulators,
     isolation_run,
     matrix,
+    project,
     renode_install,
     report,
     runner,
@@ -33,7 +34,8 @@ from harness.errors import HarnessError, Interrupted, SetupError, UsageError
 from harness.frontends import checklog, doctor
 from harness.frontends import progress as progress_mod
 from harness.judging.selection import Selection
-from harness.judging.verdict import EXIT_INTERRUPTED, Verdict, worst
+from harness.judging.verdict import EXIT_INTERRUPTED, Verdict, worst, worst_code
+from harness.paths import BOARDS_DIR
 from harness.process import which
 
 
@@ -44,7 +46,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="build and boot an app, judge its UART log")
-    run.add_argument("--app", default=apps.DEFAULT_APP,
+    run.add_argument("--app",
                      help=f"app name ({', '.join(apps.known())}) or a Zephyr app directory "
                      "(its expect.yaml, or else the scenarios of its sample.yaml/testcase.yaml)")
     run.add_argument("--expect", help="expectation file (default: the app's expect.yaml)")
@@ -128,7 +130,10 @@ def parser() -> argparse.ArgumentParser:
 def _common(p) -> None:
     p.add_argument("--workspace", help="west workspace or zephyr directory")
     p.add_argument("--renode", help=f"renode launcher (default: ${config.ENV_RENODE} or PATH)")
-    p.add_argument("--out", default="harness-out", help="artifacts directory (default: %(default)s)")
+    p.add_argument("--out", help="artifacts directory (default: the project file's out:, "
+                   "else harness-out)")
+    p.add_argument("--config", metavar="FILE", help="the project file (default: the nearest "
+                   "harness.yaml at or above the current directory)")
     p.add_argument("--no-reuse", action="store_true",
                    help="a new emulator process for every run (Renode; QEMU always starts "
                    "one): slower, nothing but the files is shared between runs")
@@ -157,20 +162,27 @@ def _session(args, environ: dict):
         environ, args.workspace, args.out, getattr(args, "timeout", None),
         getattr(args, "pristine", False), not getattr(args, "no_isolation", False),
         getattr(args, "renode", None), say=lambda msg: print(msg, file=sys.stderr, flush=True),
-        reuse_emulators=not args.no_reuse)
+        reuse_emulators=not args.no_reuse, board_dirs=args.board_dirs)
 
 
 def cmd_run(args, environ) -> int:
-    if not args.expect and apps.is_suite_dir(args.app):
-        return _run_suites(args, environ, [args.app])
-    app = apps.load(args.app, args.expect)
+    if args.app is None and args.project_apps:          # the project file's apps
+        suites = [a for a in args.project_apps if apps.is_suite_dir(a)]
+        codes = [_run_suites(args, environ, suites)] if suites else []
+        for ref in (a for a in args.project_apps if a not in suites):
+            codes.append(cmd_run(argparse.Namespace(**{**vars(args), "app": ref}), environ))
+        return worst_code(codes)
+    app_ref = args.app or apps.DEFAULT_APP
+    if not args.expect and apps.is_suite_dir(app_ref):
+        return _run_suites(args, environ, [app_ref])
+    app = apps.load(app_ref, args.expect)
     board_names = _split(args.board) or list(app.boards)
     if not board_names:
         raise UsageError(f"no board given for app {app.name}", "pass --board NAME")
     if args.emulator:
-        pairs = runner.validate(board_names, _split([args.emulator]))
+        pairs = runner.validate(board_names, _split([args.emulator]), args.board_dirs)
     else:
-        pairs = _default_pairs(board_names, environ, args.renode)
+        pairs = _default_pairs(board_names, environ, args.renode, args.board_dirs)
     with _session(args, environ) as session:
         results = session.run_pairs(app, pairs)
         for r in results:
@@ -182,19 +194,19 @@ def cmd_run(args, environ) -> int:
     return worst(verdicts).code
 
 
-def _default_pairs(board_names, environ, renode_arg) -> list:
+def _default_pairs(board_names, environ, renode_arg, board_dirs) -> list:
     """Without --emulator: QEMU where the board has it, and Renode too where the board has
     it and Renode is installed (one line says which runs were left out otherwise)."""
     have_renode = bool(config.renode_binary(environ, renode_arg) or which("renode", environ))
     pairs, left_out = [], []
     for name in board_names:
-        board = boards.load(name)
+        board = boards.load(name, board_dirs)
         wanted = [e for e in ("qemu", "renode") if e in board.emulators] or list(board.emulators)
         for emu in wanted:
             if emu == "renode" and "qemu" in wanted and not have_renode:
                 left_out.append(f"{name} renode")
                 continue
-            pairs += runner.validate([name], [emu])
+            pairs += runner.validate([name], [emu], board_dirs)
     if left_out:
         print(f"harness: Renode not found, left out: {', '.join(left_out)} (install it with "
               "`harness setup --renode`, or pass --renode PATH)", file=sys.stderr)
@@ -210,7 +222,8 @@ def cmd_matrix(args, environ) -> int:
         entries = matrix.load_file(args.matrix)
     else:
         entries = matrix.entries(_split(args.app) or [apps.DEFAULT_APP], _split(args.board),
-                                 _split([args.emulator]) if args.emulator else None)
+                                 _split([args.emulator]) if args.emulator else None,
+                                 args.board_dirs)
     if args.jobs < 1:
         raise UsageError("-j needs a positive number of parallel runs")
     entries = _shard(args, entries)
@@ -260,7 +273,8 @@ def _run_suites(args, environ, roots, matrix_jobs: int | None = None) -> int:
     found = suite.collect(roots, warn)
     suite.validate_console(found)
     emulator_names = _split([args.emulator]) if args.emulator else None
-    pairs = runner.validate(_split(args.board) or [boards.DEFAULT_BOARD], emulator_names)
+    pairs = runner.validate(_split(args.board) or [boards.DEFAULT_BOARD], emulator_names,
+                            args.board_dirs)
     jobs = matrix_jobs or os.cpu_count() or 1
     if jobs < 1:
         raise UsageError("-j needs a positive number of parallel runs")
@@ -288,7 +302,8 @@ def _run_suites(args, environ, roots, matrix_jobs: int | None = None) -> int:
 def cmd_prove(args, environ) -> int:
     probe = apps.load(isolation_run.PROBE_APP)
     emulator_names = _split([args.emulator]) if args.emulator else None
-    pairs = runner.validate(_split(args.board) or list(probe.boards), emulator_names)
+    pairs = runner.validate(_split(args.board) or list(probe.boards), emulator_names,
+                            args.board_dirs)
     if args.log:
         if len(pairs) != 1:
             raise UsageError("--log needs exactly one --board (its protection kind matters)")
@@ -370,7 +385,33 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     environ = dict(os.environ)            # read once, here at the edge; passed down from here
-    return guarded(lambda: COMMANDS[args.command](args, environ))
+    return guarded(lambda: COMMANDS[args.command](_with_project(args), environ))
+
+
+def _with_project(args):
+    """Defaults from the project file (harness.yaml); options given on the command line win."""
+    args.board_dirs = (BOARDS_DIR,)
+    args.project_apps = ()
+    if args.command not in ("run", "matrix", "prove"):
+        return args
+    proj = project.find(Path.cwd(), args.config)
+    if proj is not None:
+        print(f"project: {proj.path}", file=sys.stderr)
+        args.board = args.board or list(proj.boards) or None
+        args.emulator = args.emulator or ",".join(proj.emulators) or None
+        args.out = args.out or proj.out
+        args.workspace = args.workspace or proj.workspace
+        args.timeout = args.timeout or proj.timeout
+        args.board_dirs = (*map(Path, proj.board_dirs), BOARDS_DIR)
+        if args.command == "run":
+            args.project_apps = proj.apps
+        elif args.command == "matrix" and not (args.app or args.testsuite_root or args.matrix):
+            args.testsuite_root = [*proj.test_roots, *(a for a in proj.apps if apps.is_suite_dir(a))]
+            args.app = [a for a in proj.apps if not apps.is_suite_dir(a)] or None
+            if args.app and args.testsuite_root:
+                args.testsuite_root = None   # a matrix runs one kind; the apps' expect.yaml first
+    args.out = args.out or "harness-out"
+    return args
 
 
 def guarded(action) -> int:

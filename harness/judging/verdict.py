@@ -41,6 +41,12 @@ def worst(verdicts) -> Verdict:
     return max(verdicts, key=lambda v: v.rank, default=Verdict.PASS)
 
 
+def worst_code(codes) -> int:
+    """The exit code of the most severe of several exit codes (0 for none)."""
+    rank = {v.code: v.rank for v in Verdict if v is not Verdict.SKIPPED}
+    return max(codes, key=lambda c: rank.get(c, max(rank.values()) + 1), default=0)
+
+
 @dataclass
 class Outcome:
     """A verdict with its reason and the evidence behind it."""

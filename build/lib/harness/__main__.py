@@ -1,3 +1,0 @@
-from harness.frontends.cli import main
-
-raise SystemExit(main())
