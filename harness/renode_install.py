@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -109,10 +110,28 @@ def _unpack(archive: Path, dest: Path) -> None:
             tops = {m.name.split("/", 1)[0] for m in members}
             if len(tops) != 1:
                 raise SetupError(f"{archive}: expected one top-level directory, found {sorted(tops)[:5]}")
-            tar.extractall(dest.parent / ".extract", filter="data")
+            _refuse_escapes(archive, members)
+            if hasattr(tarfile, "data_filter"):           # Python 3.11.4+ / 3.12
+                tar.extractall(dest.parent / ".extract", filter="data")
+            else:
+                tar.extractall(dest.parent / ".extract")
     except (tarfile.TarError, OSError) as exc:
         raise SetupError(f"{archive} is not a readable Renode archive: {exc}") from None
     (dest.parent / ".extract" / tops.pop()).rename(dest)
+
+
+def _refuse_escapes(archive: Path, members) -> None:
+    """No member may land outside the install directory (absolute, `..`, or a link out)."""
+    for m in members:
+        paths = [m.name]
+        if m.issym():
+            paths.append(os.path.join(os.path.dirname(m.name), m.linkname))
+        elif m.islnk():
+            paths.append(m.linkname)
+        for name in paths:
+            norm = os.path.normpath(name)
+            if os.path.isabs(name) or norm == ".." or norm.startswith(".." + os.sep):
+                raise SetupError(f"{archive}: member {m.name!r} would land outside the install")
 
 
 def _version(launcher: Path, environ: dict) -> str:

@@ -113,3 +113,19 @@ def test_a_real_renode_archive_installs_and_runs_prod_consumer(zephyr_workspace,
     assert result["verdict"] == "PASS" and record["version"] in result["provenance"]["emulator"]
     assert json.loads((harness_out / "runs" / "prod_consumer" / "mps2_an385.agreement.json")
                       .read_text())["agree"]
+
+
+@pytest.mark.parametrize("name, link", [("top/../../evil", None), ("/abs/evil", None),
+                                        ("top/link", "../../outside")])
+def test_an_archive_that_would_write_outside_the_install_is_refused(env, tmp_path, name, link):
+    bad = tmp_path / "bad.tar.gz"
+    with tarfile.open(bad, "w:gz") as tar:
+        info = tarfile.TarInfo(name if link is None else name)
+        if link:
+            info.type, info.linkname = tarfile.SYMTYPE, link
+            tar.addfile(info)
+        else:
+            info.size = 1
+            tar.addfile(info, io.BytesIO(b"x"))
+    assert main(["setup", "--no-workspace", "--renode-archive", str(bad)]) == 8
+    assert not (tmp_path / "evil").exists() and renode_install.installed(env) is None
