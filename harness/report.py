@@ -6,6 +6,7 @@ import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from harness.files import write_atomic
 from harness.judging.results import RunResult
 from harness.judging.verdict import Verdict
 
@@ -37,7 +38,7 @@ def _tally(labels) -> str:
 def write_run(r: RunResult) -> None:
     """result.json and junit.xml in the run directory."""
     r.run_dir.mkdir(parents=True, exist_ok=True)
-    (r.run_dir / "result.json").write_text(json.dumps(r.to_json(), indent=2, default=str) + "\n")
+    write_atomic(r.run_dir / "result.json", json.dumps(r.to_json(), indent=2, default=str) + "\n")
     write_junit([r], r.run_dir / "junit.xml")
 
 

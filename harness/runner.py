@@ -33,6 +33,12 @@ log = logging.getLogger(__name__)
 DEFAULT_EMULATOR = "qemu"
 
 
+def host_error(exc: OSError) -> str:
+    """One line naming what failed and where, e.g. 'No space left on device: /out/x.log'."""
+    where = f": {exc.filename}" if exc.filename else ""
+    return f"host error {exc.strerror or exc}{where}"
+
+
 def _back_with(result: RunResult, cert: dict) -> None:
     result.certificate = {k: cert.get(k) for k in (
         "status", "summary", "cached", "run_dir", "elf_sha256", "emulator")}
@@ -183,11 +189,18 @@ class Session:
                 self._keep(build_log, run_dir / "build.log", result)
             if verdict is Verdict.INTERRUPTED:
                 raise
+        except OSError as exc:          # the host, not the firmware: disk full, vanished dir...
+            result.outcome = Outcome(Verdict.HARNESS_ERROR, host_error(exc))
         finally:
             result.timings["total_s"] = round(time.monotonic() - t0, 3)
             if certificate is not None:
                 _back_with(result, certificate)
-            self.report(result)
+            try:
+                self.report(result)
+            except OSError as exc:      # e.g. the disk filled up: say what the run had found
+                raise OSError(exc.errno, f"{exc.strerror} writing the report of a run that "
+                              f"ended {result.verdict.label} ({result.outcome.reason})",
+                              exc.filename) from None
         return result
 
     def report(self, result: RunResult) -> None:

@@ -105,8 +105,11 @@ class UartStream:
         if not data:          # readable but empty: the peer closed the socket
             self.closed = True
             return self._lines(self._splitter.flush())
-        self.raw.write(data)
-        self.raw.flush()
+        try:
+            self.raw.write(data)
+            self.raw.flush()
+        except OSError as exc:               # disk full, vanished directory: name the file
+            raise OSError(exc.errno, exc.strerror, str(self.raw_path)) from None
         self.nbytes += len(data)
         return self._lines(self._splitter.feed(data))
 

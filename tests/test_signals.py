@@ -74,3 +74,34 @@ def test_the_lifeline_watcher_reads_what_is_still_held():
 
     from harness.lifeline import watch
     assert watch(io.BytesIO(b"+10\n+11\n-10\n+12\ngarbage\n-99\n")) == {11, 12}
+
+
+def test_a_full_disk_is_a_harness_error_not_a_firmware_verdict(tmp_path, scenario):
+    """Seen: `harness run --out` on a 300 KiB tmpfs printed tracebacks and exited 1 (FAIL)."""
+    tiny = tmp_path / "tiny"
+    tiny.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(tiny)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("mounting a 300 KiB tmpfs needs root (mount -t tmpfs)")
+    try:
+        kernel = scenario(log="I: APP A partition: 0x1 32\r\n" + ("x" * 100 + "\r\n") * 4000,
+                          chunk=65536, then="hang")                 # 400 KB of UART output
+        proc = subprocess.run([sys.executable, str(FAKES / "interruptible.py"), str(tiny),
+                               str(kernel), "qemu"], capture_output=True, text=True, timeout=60)
+    finally:
+        subprocess.run(["umount", "-l", str(tiny)])
+    assert proc.returncode == 11, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "No space left on device" in proc.stderr and "uart.raw" in proc.stderr
+
+
+def test_an_internal_error_is_exit_11_with_one_line_unless_debug(capsys):
+    from harness.frontends.cli import guarded
+
+    def broken():
+        raise KeyError("oops")
+    assert guarded(broken) == 11
+    err = capsys.readouterr().err
+    assert "internal error: KeyError" in err and "--debug" in err and "Traceback" not in err
+    assert guarded(broken, debug=True) == 11
+    assert "Traceback" in capsys.readouterr().err

@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import sys
+import traceback
 from pathlib import Path
 
 from harness import (
@@ -43,6 +44,8 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="harness", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"harness {__version__}")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging on stderr")
+    p.add_argument("--debug", action="store_true",
+                   help="print the traceback of a harness failure (exit 11)")
     sub = p.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="build and boot an app, judge its UART log")
@@ -385,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     environ = dict(os.environ)            # read once, here at the edge; passed down from here
-    return guarded(lambda: COMMANDS[args.command](_with_project(args), environ))
+    return guarded(lambda: COMMANDS[args.command](_with_project(args), environ), args.debug)
 
 
 def _with_project(args):
@@ -414,8 +417,9 @@ def _with_project(args):
     return args
 
 
-def guarded(action) -> int:
-    """Run `action`, mapping errors and signals to exit codes (the one place that does)."""
+def guarded(action, debug: bool = False) -> int:
+    """Run `action`, mapping errors and signals to exit codes (the one place that does).
+    A failure of the harness or its host is HARNESS_ERROR (11), never a firmware verdict."""
     previous = signal.signal(signal.SIGTERM, _raise_interrupted)
     try:
         return action()
@@ -425,6 +429,18 @@ def guarded(action) -> int:
     except KeyboardInterrupt:
         print("harness: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except OSError as exc:
+        if debug:
+            traceback.print_exc()
+        full = " (the disk is full: nothing more could be written)" if exc.errno == 28 else ""
+        print(f"harness: {runner.host_error(exc)}{full}", file=sys.stderr)
+        return Verdict.HARNESS_ERROR.code
+    except Exception as exc:                                  # noqa: BLE001  the boundary
+        if debug:
+            traceback.print_exc()
+        print(f"harness: internal error: {type(exc).__name__}: {exc} (rerun with --debug for "
+              "the traceback, and please report it)", file=sys.stderr)
+        return Verdict.HARNESS_ERROR.code
     finally:
         signal.signal(signal.SIGTERM, previous)
 

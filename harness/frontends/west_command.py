@@ -11,7 +11,7 @@ from west.commands import WestCommand
 
 from harness import apps, boards, config, report, runner
 from harness.build import cached_board, cached_source
-from harness.errors import HarnessError, UsageError
+from harness.errors import UsageError
 from harness.frontends import cli
 from harness.judging.verdict import worst
 
@@ -39,11 +39,7 @@ class HarnessCommand(WestCommand):
     def do_run(self, args, unknown):
         if args.action != "run":
             sys.exit(cli.main([args.action, *args.rest, *unknown]))
-        try:
-            sys.exit(self._run(args))
-        except HarnessError as exc:
-            self.err(str(exc))
-            sys.exit(exc.exit_code)
+        sys.exit(cli.guarded(lambda: self._run(args)))   # the CLI's boundary, SIGTERM included
 
     def _run(self, args) -> int:
         build_dir = Path(args.build_dir).resolve()

@@ -20,6 +20,8 @@ class Verdict(enum.Enum):
     UNTRUSTED = ("UNTRUSTED", 9, 9, "the isolation probe showed a forbidden access succeeding")
     DISAGREE = ("DISAGREE", 10, 3, "two emulators told different stories for the same ELF")
     INTERRUPTED = ("INTERRUPTED", 130, 10, "SIGINT or SIGTERM stopped the run")
+    HARNESS_ERROR = ("HARNESS_ERROR", 11, 11, "the harness or its host failed (disk full, "
+                     "unwritable output, an internal error): not a verdict on the firmware")
 
     def __init__(self, label: str, code: int, rank: int, meaning: str) -> None:
         self.label = label
