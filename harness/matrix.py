@@ -55,6 +55,16 @@ class MatrixResult:
         return worst(r.verdict for r in self.results)
 
 
+def combine(rounds: list[MatrixResult]) -> MatrixResult:
+    """Several rounds of one matrix (--repeat) as one result, round after round."""
+    out = MatrixResult()
+    for r in rounds:
+        out.results += r.results
+        out.cancelled += r.cancelled
+        out.wall_s += r.wall_s
+    return out
+
+
 def entries(app_names, board_names, emulator_names, board_dirs=BOARDS_DIR) -> list[Entry]:
     """The matrix; boards default to each app's own list, emulators to qemu."""
     out = []

@@ -120,6 +120,19 @@ def kill_session(sid: int, timeout: float = 2.0) -> None:
         time.sleep(0.01)
 
 
+def session_rss_kib(sid: int) -> int:
+    """Resident memory of every process in the session (e.g. mono under renode), KiB."""
+    total = 0
+    for pid in session_members(sid):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        total += next((int(line.split()[1]) for line in status.splitlines()
+                       if line.startswith("VmRSS:")), 0)
+    return total
+
+
 def session_alive(sid: int) -> bool:
     """True while any live (non-zombie) process belongs to the session."""
     return bool(session_members(sid))

@@ -29,7 +29,7 @@ from harness.emulators.base import Emulator
 from harness.emulators.renode_host import HostPool, RenodeHost
 from harness.errors import EmulatorError, SetupError, UsageError
 from harness.files import tail
-from harness.process import tool_version, which
+from harness.process import session_rss_kib, tool_version, which
 from harness.uart import free_port
 
 VTIME = re.compile(r"(\d+):(\d+):(\d+(?:\.\d+)?)")
@@ -132,6 +132,8 @@ class Renode(Emulator):
             return self.teardown
         self.teardown = self.pool.give(host) if self.pool else host.stop()
         self.teardown["renode_runs_in_process"] = host.runs
+        if self.teardown.get("ended_by") == "cleared":      # kept: its memory, for soaks
+            self.teardown["host_rss_kib"] = session_rss_kib(host.proc.sid)
         for uart_file in self.run_dir.glob("renode-uart*.bin"):
             uart_file.unlink()                    # uart.raw holds the same bytes
         (self.run_dir / "renode.log").write_bytes(host.log_since(self._log_from))

@@ -6,6 +6,7 @@ bad input exits 2, an interrupt 130. All mapping happens in `main`.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import os
@@ -20,6 +21,7 @@ from harness import (
     boards,
     config,
     emulators,
+    files,
     isolation_run,
     matrix,
     project,
@@ -34,6 +36,7 @@ from harness import (
 from harness.errors import HarnessError, Interrupted, SetupError, UsageError
 from harness.frontends import checklog, doctor
 from harness.frontends import progress as progress_mod
+from harness.judging import repeats
 from harness.judging.selection import Selection
 from harness.judging.verdict import EXIT_INTERRUPTED, Verdict, worst, worst_code
 from harness.paths import BOARDS_DIR
@@ -143,12 +146,25 @@ def _common(p) -> None:
 
 
 def _selection(p) -> None:
+    p.add_argument("--repeat", type=_positive, default=1, metavar="N",
+                   help="run each selection N times: pass rate, UART sameness, timing spread "
+                   "and a kept Renode's memory per run; FLAKY when only some pass")
     p.add_argument("--tag", action="append", help="test suites: only scenarios with this tag")
     p.add_argument("--exclude-tag", action="append", help="test suites: leave out this tag")
     p.add_argument("--fixture", action="append",
                    help="test suites: a fixture this bench provides (harness_config.fixture)")
     p.add_argument("--scenario", action="append",
                    help="test suites: only this scenario (or its dotted children)")
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of repeats")
+    return n
 
 
 def _selected(args) -> Selection:
@@ -187,14 +203,42 @@ def cmd_run(args, environ) -> int:
     else:
         pairs = _default_pairs(board_names, environ, args.renode, args.board_dirs)
     with _session(args, environ) as session:
-        results = session.run_pairs(app, pairs)
+        rounds = [session.run_pairs(app, pairs) for _ in range(args.repeat)]
+        results = [r for one in rounds for r in one]
         for r in results:
             print(report.line(r), flush=True)
         verdicts = [r.verdict for r in results]
-        for found in session.agreements(app, results):
+        for found in session.agreements(app, rounds[-1]):
             print(report.agreement_line(found), flush=True)
             verdicts += [] if found["agree"] else [Verdict.DISAGREE]
+        _report_repeats(session, results, args.repeat)
     return worst(verdicts).code
+
+
+def _report_repeats(session, results, repeat: int) -> list[dict]:
+    """--repeat N: per (app, board, emulator) pass rate, UART sameness, timings, memory."""
+    if repeat < 2:
+        return []
+    groups: dict = {}
+    for r in results:
+        groups.setdefault((r.app, r.board, r.emulator), []).append(r)
+    found = []
+    for (app, board, emu), runs in groups.items():
+        raws = [_read_raw(r.run_dir / "uart.raw") for r in runs]
+        s = repeats.summarize(runs, [hashlib.sha256(b).hexdigest() for b in raws],
+                              [b.decode(errors="replace").replace("\r", "") for b in raws])
+        print(repeats.line(s), flush=True)
+        files.write_atomic(session.out_dir / "runs" / app / f"{board}.{emu}.repeats.json",
+                           json.dumps(s, indent=2) + "\n")
+        found.append(s)
+    return found
+
+
+def _read_raw(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
 
 
 def _default_pairs(board_names, environ, renode_arg, board_dirs) -> list:
@@ -233,10 +277,12 @@ def cmd_matrix(args, environ) -> int:
     progress = progress_mod.for_stream(sys.stderr)
     with _session(args, environ) as session:
         try:
-            out = matrix.run(session, entries, args.jobs, progress, args.fail_fast,
-                             args.retry_infra)
+            rounds = [matrix.run(session, entries, args.jobs, progress, args.fail_fast,
+                                 args.retry_infra) for _ in range(args.repeat)]
         finally:
             progress.stop()
+        out = matrix.combine(rounds)
+        _report_repeats(session, out.results, args.repeat)
     files = matrix.write_reports(session, out, session.out_dir / "matrix",
                                  getattr(args, "shard", None))
     for r in out.results:
@@ -285,10 +331,14 @@ def _run_suites(args, environ, roots, matrix_jobs: int | None = None) -> int:
     with _session(args, environ) as session:
         planned = suite.plan(found, pairs, session.workspace.zephyr_base, _selected(args))
         try:
-            out = matrix.run(session, _shard(args, matrix.from_plan(planned)), jobs, progress,
-                             getattr(args, "fail_fast", False), getattr(args, "retry_infra", 0))
+            selected = _shard(args, matrix.from_plan(planned))
+            out = matrix.combine([matrix.run(session, selected, jobs, progress,
+                                             getattr(args, "fail_fast", False),
+                                             getattr(args, "retry_infra", 0))
+                                  for _ in range(getattr(args, "repeat", 1))])
         finally:
             progress.stop()
+        _report_repeats(session, out.results, getattr(args, "repeat", 1))
         verdicts = [r.verdict for r in out.results]
         for found_pair in session.suite_agreements(out.results):
             print(report.agreement_line(found_pair), flush=True)
