@@ -1,6 +1,7 @@
 """Board descriptions (boards/*.yaml) as typed objects."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,6 +110,11 @@ def _check(board: Board, data: dict, path: Path) -> None:
             extra = sorted(set(settings) - allowed) if isinstance(settings, dict) else settings
             raise UsageError(f"{path}: {emu}: unknown key(s) {extra}", f"allowed: {sorted(allowed)}")
         if emu == "renode":
+            wanted = settings.get("min_version")
+            if wanted is not None and not (isinstance(wanted, str)
+                                           and re.fullmatch(r"\d+\.\d+(\.\d+)?", wanted)):
+                raise UsageError(f"{path}: renode min_version must be a quoted version like "
+                                 f"\"1.14\", not {wanted!r}")
             if "platform" not in settings or "uart" not in settings:
                 raise UsageError(f"{path}: renode needs platform: and uart:")
             if not platform_file(board, settings).is_file():

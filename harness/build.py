@@ -58,8 +58,15 @@ def build(*, source: Path, board: str, build_dir: Path, log_path: Path, workspac
         cmd = ["cmake", "--build", str(build_dir)]
     if pristine:
         cmd += ["-p", "always"]
-    configured = (build_dir / "CMakeCache.txt").exists() and not pristine
     args = [*toolchain.cmake_args, *cmake_args, *_overlay(build_dir, extra_configs)]
+    stamp = build_dir.with_name(build_dir.name + ".cmake-args")
+    if (build_dir / "CMakeCache.txt").exists() and not pristine and stamp.is_file() \
+            and stamp.read_text() != "\n".join(args):
+        say(f"  {build_dir}: its CMake arguments changed: configuring it from scratch")
+        pristine = True
+        cmd = [sys.executable, "-m", "west", "build", "-b", board, "-d", str(build_dir),
+               str(source), "-p", "always"]
+    configured = (build_dir / "CMakeCache.txt").exists() and not pristine
     if args and not configured:
         cmd += ["--", *args]                 # cached by CMake; passing again would reconfigure
     env = {**environ, "ZEPHYR_BASE": str(workspace.zephyr_base),
@@ -80,6 +87,7 @@ def build(*, source: Path, board: str, build_dir: Path, log_path: Path, workspac
     elf = build_dir / "zephyr" / "zephyr.elf"
     if rc != 0 or not elf.is_file():
         _failed(board, rc, log_path)
+    stamp.write_text("\n".join(args))
     return Built(elf, build_dir, log_path, seconds, sha256(elf))
 
 

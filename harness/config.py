@@ -20,7 +20,7 @@ def make_session(environ: dict, workspace_arg: str | None = None, out: str = "ha
                  timeout_s: float | None = None, pristine: bool = False,
                  isolation: bool = True, renode: str | None = None, say=print,
                  reuse_emulators: bool = True, build_dirs: dict | None = None,
-                 board_dirs=BOARDS_DIR) -> Session:
+                 board_dirs=BOARDS_DIR, default_timeout_s: float | None = None) -> Session:
     ws = workspace.find(workspace_arg, environ.get("ZEPHYR_BASE"), Path.cwd(), Path.home())
     out_dir = writable_dir(out)
     overrides = {}
@@ -34,7 +34,7 @@ def make_session(environ: dict, workspace_arg: str | None = None, out: str = "ha
     return Session(workspace=ws, out_dir=out_dir, environ=environ, timeout_s=timeout_s,
                    pristine=pristine, isolation=isolation, say=say, emulator_overrides=overrides,
                    build_dirs=build_dirs, reuse_emulators=reuse_emulators,
-                   board_dirs=board_dirs)
+                   board_dirs=board_dirs, default_timeout_s=default_timeout_s)
 
 
 def renode_binary(environ: dict, arg: str | None = None) -> str | None:

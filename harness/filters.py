@@ -13,9 +13,10 @@ import re
 import shutil
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
-from harness.errors import SetupError, UsageError
+from harness.errors import SetupError
 
 CONFIG_LINE = re.compile(r"^(CONFIG_[A-Za-z0-9_]+)=(.*)$")
 CACHE_LINE = re.compile(r"^([A-Za-z0-9_.\-]+):[A-Z]+=(.*)$")
@@ -30,12 +31,21 @@ def passes(expression: str, *, arch: str, board: str, build_dir: Path, zephyr_ba
     edt = _edt(build_dir / "zephyr" / "edt.pickle", zephyr_base)
     try:
         return bool(parser.parse(expression, data, edt))
-    except (SyntaxError, ValueError) as exc:
-        raise UsageError(f"filter {expression!r} cannot be evaluated: {exc}") from None
+    except (SyntaxError, ValueError) as exc:     # this run fails with the reason, not the matrix
+        raise SetupError(f"filter {expression!r} cannot be evaluated: {exc}",
+                         "correct the scenario's filter: in its testcase.yaml / sample.yaml") from None
+
+
+_LOCK = threading.Lock()
+
+
+def _parser(zephyr_base: str):
+    with _LOCK:                                  # parallel runs: load it once
+        return _load_parser(zephyr_base)
 
 
 @functools.lru_cache(maxsize=None)
-def _parser(zephyr_base: str):
+def _load_parser(zephyr_base: str):
     path = Path(zephyr_base) / "scripts" / "pylib" / "twister" / "expr_parser.py"
     if not path.is_file():
         raise SetupError(f"{path} not found: this Zephyr has no twister filter parser",
@@ -58,7 +68,7 @@ def _parser(zephyr_base: str):
         raise SetupError(f"twister's filter parser {path} failed to load: {exc!r}",
                          "check that the workspace's Python requirements are installed") from None
     finally:
-        os.environ.pop("PARSETAB_DIR") if saved is None else os.environ.update(PARSETAB_DIR=saved)
+        os.environ.pop("PARSETAB_DIR", None) if saved is None else os.environ.update(PARSETAB_DIR=saved)
         shutil.rmtree(tables, ignore_errors=True)
     return module
 

@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 
 class Lifeline:
@@ -44,7 +45,9 @@ class Lifeline:
         read_end, write_end = os.pipe()       # both non-inheritable; stdin= dups the read end
         try:
             # cwd and environment of its own: nothing of a run's directories or HOME
-            env = {k: v for k, v in os.environ.items() if k in ("PYTHONPATH", "PATH")}
+            env = {k: v for k, v in os.environ.items() if k == "PATH"}
+            here = str(Path(__file__).resolve().parents[1])       # importable from a checkout too
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))
             subprocess.Popen([sys.executable, "-m", "harness.lifeline"], stdin=read_end,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                              start_new_session=True, close_fds=True, cwd="/", env=env)

@@ -185,12 +185,16 @@ def _run_entry(session, entry: Entry, retry_infra: int, progress) -> RunResult:
     return result
 
 
-def write_reports(session, out: MatrixResult, directory: Path, shard: str | None = None) -> dict:
+def write_reports(session, out: MatrixResult, directory: Path, shard: str | None = None,
+                  agreements: list | None = None) -> dict:
+    """junit.xml and summary.json; a disagreement between emulators makes the verdict DISAGREE."""
+    agreements = agreements or []
+    verdict = worst([out.verdict] + [Verdict.DISAGREE for a in agreements if not a["agree"]])
     directory.mkdir(parents=True, exist_ok=True)
     junit, summary = directory / "junit.xml", directory / "summary.json"
     report.write_junit(out.results, junit, suite="harness-matrix")
     summary.write_text(json.dumps({
-        "verdict": out.verdict.label, "exit_code": out.verdict.code,
+        "verdict": verdict.label, "exit_code": verdict.code, "agreements": agreements,
         "wall_s": round(out.wall_s, 3),
         "host": {"name": platform.node(), "system": platform.platform(),
                  "python": platform.python_version(), "cpus": os.cpu_count()},

@@ -20,6 +20,7 @@ import sys
 import tarfile
 import tempfile
 import urllib.request
+import zlib
 from pathlib import Path
 
 from harness.errors import SetupError
@@ -95,6 +96,8 @@ def _download(url: str, dest: Path, say) -> Path:
                     print(f"\r  {pct} of {total >> 20} MiB", end="", file=sys.stderr, flush=True)
         if sys.stderr.isatty():
             print(file=sys.stderr)
+        if total and done != total:
+            raise OSError(f"the download stopped after {done} of {total} bytes")
     except (OSError, ValueError) as exc:
         raise SetupError(f"could not download Renode from {url}: {exc}",
                          "download the linux-portable archive elsewhere and pass "
@@ -115,14 +118,21 @@ def _unpack(archive: Path, dest: Path) -> None:
                 tar.extractall(dest.parent / ".extract", filter="data")
             else:
                 tar.extractall(dest.parent / ".extract")
-    except (tarfile.TarError, OSError) as exc:
-        raise SetupError(f"{archive} is not a readable Renode archive: {exc}") from None
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:   # truncated, corrupt
+        raise SetupError(f"{archive} is not a readable Renode archive: {exc!r}") from None
     (dest.parent / ".extract" / tops.pop()).rename(dest)
 
 
 def _refuse_escapes(archive: Path, members) -> None:
     """No member may land outside the install directory (absolute, `..`, or a link out)."""
+    links = {os.path.normpath(m.name) for m in members if m.issym() or m.islnk()}
     for m in members:
+        parent = Path(os.path.normpath(m.name)).parent
+        for ancestor in (parent, *parent.parents):     # nothing may be written through a link
+            if str(ancestor) in links:
+                raise SetupError(f"{archive}: member {m.name!r} lies under a link")
+        if (m.issym() or m.islnk()) and (os.path.isabs(m.linkname) or ".." in Path(m.linkname).parts):
+            raise SetupError(f"{archive}: link {m.name!r} -> {m.linkname!r} may leave the install")
         paths = [m.name]
         if m.issym():
             paths.append(os.path.join(os.path.dirname(m.name), m.linkname))

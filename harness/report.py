@@ -73,7 +73,10 @@ def write_junit(results: list[RunResult], path: Path, suite: str = "harness") ->
             f"[[ATTACHMENT|{p}]]" for p in r.artifacts.values())
         for c in r.outcome.evidence.get("testcases", []):
             _test_case(ts, r, c)
-    ts.set("tests", str(len(ts.findall("testcase"))))
+    cases = ts.findall("testcase")           # the counts are those of the elements
+    ts.set("tests", str(len(cases)))
+    for attr, tag in (("failures", "failure"), ("errors", "error"), ("skipped", "skipped")):
+        ts.set(attr, str(sum(c.find(tag) is not None for c in cases)))
     ET.indent(ts)
     path.parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(ts).write(path, encoding="utf-8", xml_declaration=True)

@@ -74,12 +74,14 @@ class Session:
                  build_dirs: dict[tuple[str, str], Path] | None = None,
                  reuse_emulators: bool = True,
                  find_toolchain: Callable[[str, dict], Toolchain] = toolchain.find,
-                 board_dirs=boards_mod.BOARDS_DIR) -> None:
+                 board_dirs=boards_mod.BOARDS_DIR,
+                 default_timeout_s: float | None = None) -> None:
         self.workspace = workspace
         self.board_dirs = board_dirs        # board files: a project's own dirs, then ours
         self.out_dir = out_dir
         self.environ = environ
         self.timeout_s = timeout_s          # host seconds; None: the board file's value
+        self.default_timeout_s = default_timeout_s   # a project file's: below a scenario's own
         self.isolation = isolation
         self.say = say
         self.cancel = threading.Event()     # set: running builds and boots abort
@@ -220,7 +222,8 @@ class Session:
         emulator = self.emulators.adapter(board, emu, result.run_dir)
         settings = emulator.settings
         result.provenance["emulator"] = f"{emu}: {emulator.version()}"
-        timeout = self.timeout_s or timeout_s or float(settings.get("timeout_s", 30))
+        timeout = (self.timeout_s or timeout_s or self.default_timeout_s
+                   or float(settings.get("timeout_s", 30)))
         try:
             watched = watch(emulator, built.elf, judge, timeout, cancel=self.cancel)
         finally:

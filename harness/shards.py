@@ -15,6 +15,8 @@ from pathlib import Path
 from harness.errors import UsageError
 from harness.judging.verdict import Verdict, worst
 
+MIN_WEIGHT_S = 0.1      # a skipped run's 0 s still takes a place
+
 
 def parse(text: str) -> tuple[int, int]:
     """'K/N' (1-based) -> (K, N)."""
@@ -41,14 +43,21 @@ def durations(summary: str | None) -> dict[str, float]:
 
 def split(entries: list, k: int, n: int, known: dict[str, float]) -> list:
     """The entries of part k (1-based) of n; the order within a part is the input order."""
-    default = statistics.median(known.values()) if known else 1.0
-    load = [0.0] * n
+    weights = [max(t, MIN_WEIGHT_S) for t in known.values()]
+    default = statistics.median(weights) if weights else 1.0
+    groups: dict = {}                     # one app and board on every emulator stay together,
+    for e in entries:                     # so the agreement check can compare them
+        groups.setdefault((e.app, e.board), []).append(e)
+    load, count = [0.0] * n, [0] * n
     part_of = {}
-    for e in sorted(entries, key=lambda e: (-known.get(e.name, default), e.name)):
-        i = min(range(n), key=lambda j: (load[j], j))
-        load[i] += known.get(e.name, default)
-        part_of[e.name] = i
-    return [e for e in entries if part_of[e.name] == k - 1]
+    weight = {g: sum(max(known.get(e.name, default), MIN_WEIGHT_S) for e in es)
+              for g, es in groups.items()}
+    for g in sorted(groups, key=lambda g: (-weight[g], g)):
+        i = min(range(n), key=lambda j: (load[j], count[j], j))
+        load[i] += weight[g]
+        count[i] += len(groups[g])
+        part_of[g] = i
+    return [e for e in entries if part_of[(e.app, e.board)] == k - 1]
 
 
 def merge(dirs: list[str], out: Path) -> dict:
@@ -64,7 +73,8 @@ def merge(dirs: list[str], out: Path) -> dict:
             raise UsageError(f"{base} holds no readable summary.json and junit.xml: {exc}",
                              "pass the --out directory of each shard's `harness matrix`") from None
     runs = [r for s in summaries for r in s["runs"]]
-    verdict = worst(Verdict[r["verdict"]] for r in runs)
+    verdict = worst([Verdict.__members__.get(r["verdict"], Verdict.HARNESS_ERROR) for r in runs]
+                    + [Verdict[s["verdict"]] for s in summaries if s.get("verdict") in Verdict.__members__])
     merged = {"verdict": verdict.label, "exit_code": verdict.code,
               "wall_s": max(s.get("wall_s", 0) for s in summaries),
               "shards": [{k: s.get(k) for k in ("host", "harness_version", "zephyr", "wall_s",

@@ -54,7 +54,10 @@ def collect(roots, warn) -> list[scenarios.Scenario]:
     for root in roots:
         for path in scenarios.discover(Path(root)):
             for s in scenarios.load(path, warn):
-                if s.name not in seen:
+                if s.name in seen:
+                    warn(f"{path}: scenario {s.name} is already defined elsewhere; this one "
+                         "is left out")
+                else:
                     seen.add(s.name)
                     found.append(s)
     return found

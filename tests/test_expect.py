@@ -71,3 +71,9 @@ def test_a_reference_without_an_index_is_quoted_without_stray_spaces():
     with pytest.raises(UsageError) as info:
         expect.parse({"events": {"a": "x", "b": "y"}, "order": ["a < b"]})
     assert "'a'" in str(info.value) and "'a '" not in str(info.value)
+
+
+def test_a_constant_between_two_others_of_the_same_event_is_no_cycle():
+    events = {e: {"regex": rf"{e} (?P<n>\d+)", "index": "n"} for e in ("tick", "init")}
+    spec = expect.parse({"events": events, "order": ["tick[0] < init[*]", "init[*] < tick[1]"]})
+    assert len(spec.rules) == 2

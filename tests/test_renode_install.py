@@ -77,9 +77,11 @@ def test_a_broken_archive_is_a_clear_error_and_installs_nothing(env, tmp_path):
     bad = tmp_path / "bad.tar.gz"
     bad.write_bytes(b"not a tarball")
     assert main(["setup", "--no-workspace", "--renode-archive", str(bad)]) == 8
-    no_launcher = portable_archive(tmp_path / "x.tar.gz", top="something")
-    with tarfile.open(no_launcher, "w:gz"):
-        pass
+    no_launcher = tmp_path / "x.tar.gz"
+    with tarfile.open(no_launcher, "w:gz") as tar:
+        info = tarfile.TarInfo("something/bin/Renode.exe")
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"x"))
     assert main(["setup", "--no-workspace", "--renode-archive", str(no_launcher)]) == 8
     assert renode_install.installed(env) is None
     assert not [p for p in renode_install.home(env).iterdir() if p.name.startswith("renode-")]
@@ -129,3 +131,24 @@ def test_an_archive_that_would_write_outside_the_install_is_refused(env, tmp_pat
             tar.addfile(info, io.BytesIO(b"x"))
     assert main(["setup", "--no-workspace", "--renode-archive", str(bad)]) == 8
     assert not (tmp_path / "evil").exists() and renode_install.installed(env) is None
+
+
+def test_a_chain_of_links_cannot_carry_a_file_out(env, tmp_path):
+    bad = tmp_path / "chain.tar.gz"
+    with tarfile.open(bad, "w:gz") as tar:
+        for name, link in (("top/l1", ".."), ("top/l1/l2", "..")):
+            info = tarfile.TarInfo(name)
+            info.type, info.linkname = tarfile.SYMTYPE, link
+            tar.addfile(info)
+        info = tarfile.TarInfo("top/l1/l2/ESCAPED")
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"x"))
+    assert main(["setup", "--no-workspace", "--renode-archive", str(bad)]) == 8
+    assert not list(tmp_path.rglob("ESCAPED"))
+
+
+def test_a_truncated_archive_is_a_clear_setup_error(env, tmp_path):
+    whole = portable_archive(tmp_path / "whole.tar.gz").read_bytes()
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(whole[:len(whole) // 2])
+    assert main(["setup", "--no-workspace", "--renode-archive", str(cut)]) == 8

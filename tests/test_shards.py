@@ -70,3 +70,18 @@ def test_report_merge_combines_shards_and_exits_with_the_worst(tmp_path, capsys)
 
 def test_report_merge_of_a_missing_dir_is_a_usage_error(tmp_path):
     assert main(["report", "merge", str(tmp_path / "nope"), "--out", str(tmp_path / "m")]) == 2
+
+
+def test_skipped_runs_with_no_time_do_not_pile_onto_one_shard():
+    runs = entries(6)
+    known = {e.name: 0.0 for e in runs[:4]}
+    parts = [shards.split(runs, k, 3, known) for k in (1, 2, 3)]
+    assert [len(p) for p in parts] == [2, 2, 2]
+
+
+def test_the_emulators_of_one_app_and_board_stay_on_one_shard():
+    runs = [Entry(f"app{i}", "mps2_an385", emu) for i in range(4) for emu in ("qemu", "renode")]
+    for k in (1, 2):
+        part = shards.split(runs, k, 2, {})
+        assert {(e.app, e.emulator) for e in part} == {(e.app, emu) for e in part
+                                                       for emu in ("qemu", "renode")}

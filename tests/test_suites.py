@@ -146,9 +146,23 @@ def test_junit_has_a_testcase_per_ztest_case_and_skips_are_skipped(tmp_path):
     suite = ET.parse(tmp_path / "junit.xml").getroot()
     cases = suite.findall("testcase")
     assert len(cases) == 2 + 56 and suite.get("tests") == "58"
-    assert suite.get("failures") == "0" and suite.get("skipped") == "1"
+    assert suite.get("failures") == "0" and suite.get("skipped") == "3"   # 1 run + 2 ztest cases
     skips = [c for c in cases if c.find("skipped") is not None]
     assert len(skips) == 1 + 2
     assert skips[0].get("name") == "mps2_an385.qemu" or any(
         s.find("skipped").get("message") == "Not in test case arch allow list" for s in skips)
     assert "PASS" in report.line(ran) and "cases: 54 passed, 2 skipped" in report.line(ran)
+
+
+def test_a_real_crash_that_halts_the_system_is_a_crash_not_a_hang():
+    log = (ZTEST / "zephyr-3.0.kernel.memory_protection.log").read_bytes()
+    cut = log[:log.index(b"Caught system error")] + b"E: Halting system\r\n"
+    outcome = judge_log(judge_for(scenario("kernel.memory_protection"))(), cut)
+    assert outcome.verdict is Verdict.CRASH
+
+
+def test_console_record_groups_reach_the_evidence():
+    s = scenario("r", harness="console", harness_config={
+        "type": "one_line", "regex": ["done"], "record": {"regex": r"took (?P<ms>\d+) ms"}})
+    outcome = judge_log(judge_for(s)(), b"took 12 ms\r\ntook 15 ms\r\ndone\r\n")
+    assert outcome.evidence["recorded"] == [{"ms": "12"}, {"ms": "15"}]

@@ -40,7 +40,10 @@ class Monitor:
 
     def send(self, command: str) -> None:
         self.transcript.append(f">>> {command}")
-        self.sock.sendall(command.encode() + b"\n")
+        try:
+            self.sock.sendall(command.encode() + b"\n")
+        except OSError as exc:                 # Renode died or closed its monitor
+            raise EmulatorError(f"Renode's monitor is gone ({exc.strerror or exc})") from None
 
     def read_prompt(self, deadline: Deadline, echo: str | None = None) -> str:
         """Output up to the next prompt; with `echo`, only a prompt that follows the

@@ -181,7 +181,8 @@ def _session(args, environ: dict):
         environ, args.workspace, args.out, getattr(args, "timeout", None),
         getattr(args, "pristine", False), not getattr(args, "no_isolation", False),
         getattr(args, "renode", None), say=lambda msg: print(msg, file=sys.stderr, flush=True),
-        reuse_emulators=not args.no_reuse, board_dirs=args.board_dirs)
+        reuse_emulators=not args.no_reuse, board_dirs=args.board_dirs,
+        default_timeout_s=getattr(args, "project_timeout", None))
 
 
 def cmd_run(args, environ) -> int:
@@ -244,18 +245,28 @@ def _read_raw(path: Path) -> bytes:
 def _default_pairs(board_names, environ, renode_arg, board_dirs) -> list:
     """Without --emulator: QEMU where the board has it, and Renode too where the board has
     it and Renode is installed (one line says which runs were left out otherwise)."""
-    have_renode = bool(config.renode_binary(environ, renode_arg) or which("renode", environ))
+    chosen = config.renode_binary(environ, renode_arg)
+    have_renode = bool(chosen or which("renode", environ))
     pairs, left_out = [], []
     for name in board_names:
         board = boards.load(name, board_dirs)
         wanted = [e for e in ("qemu", "renode") if e in board.emulators] or list(board.emulators)
         for emu in wanted:
-            if emu == "renode" and "qemu" in wanted and not have_renode:
-                left_out.append(f"{name} renode")
-                continue
+            if emu == "renode" and "qemu" in wanted:
+                why = "" if have_renode else "not found"
+                if have_renode:
+                    try:
+                        settings = {**board.emulator("renode"), **({"binary": chosen} if chosen else {})}
+                        emulators.adapter("renode")(board, settings, Path("."), None,
+                                                    environ).check_version()
+                    except SetupError as exc:
+                        why = exc.message
+                if why:
+                    left_out.append(f"{name} renode ({why})")
+                    continue
             pairs += runner.validate([name], [emu], board_dirs)
     if left_out:
-        print(f"harness: Renode not found, left out: {', '.join(left_out)} (install it with "
+        print(f"harness: left out: {', '.join(left_out)} (install Renode with "
               "`harness setup --renode`, or pass --renode PATH)", file=sys.stderr)
     return pairs
 
@@ -332,19 +343,20 @@ def _run_suites(args, environ, roots, matrix_jobs: int | None = None) -> int:
         planned = suite.plan(found, pairs, session.workspace.zephyr_base, _selected(args))
         try:
             selected = _shard(args, matrix.from_plan(planned))
-            out = matrix.combine([matrix.run(session, selected, jobs, progress,
-                                             getattr(args, "fail_fast", False),
-                                             getattr(args, "retry_infra", 0))
-                                  for _ in range(getattr(args, "repeat", 1))])
+            rounds = [matrix.run(session, selected, jobs, progress,
+                                 getattr(args, "fail_fast", False), getattr(args, "retry_infra", 0))
+                      for _ in range(getattr(args, "repeat", 1))]
         finally:
             progress.stop()
+        out = matrix.combine(rounds)
         _report_repeats(session, out.results, getattr(args, "repeat", 1))
         verdicts = [r.verdict for r in out.results]
-        for found_pair in session.suite_agreements(out.results):
+        agreements = session.suite_agreements(rounds[-1].results)   # within one round
+        for found_pair in agreements:
             print(report.agreement_line(found_pair), flush=True)
             verdicts += [] if found_pair["agree"] else [Verdict.DISAGREE]
     files = matrix.write_reports(session, out, session.out_dir / "matrix",
-                                 getattr(args, "shard", None))
+                                 getattr(args, "shard", None), agreements)
     for r in out.results:
         print(report.line(r), flush=True)
     print(f"{len(found)} scenario(s), {len(out.results)} run(s) in {out.wall_s:.1f} s: "
@@ -445,6 +457,7 @@ def _with_project(args):
     """Defaults from the project file (harness.yaml); options given on the command line win."""
     args.board_dirs = (BOARDS_DIR,)
     args.project_apps = ()
+    args.project_timeout = None
     if args.command not in ("run", "matrix", "prove"):
         return args
     proj = project.find(Path.cwd(), args.config)
@@ -454,15 +467,17 @@ def _with_project(args):
         args.emulator = args.emulator or ",".join(proj.emulators) or None
         args.out = args.out or proj.out
         args.workspace = args.workspace or proj.workspace
-        args.timeout = args.timeout or proj.timeout
+        args.project_timeout = proj.timeout       # below a scenario's own timeout
         args.board_dirs = (*map(Path, proj.board_dirs), BOARDS_DIR)
         if args.command == "run":
             args.project_apps = proj.apps
         elif args.command == "matrix" and not (args.app or args.testsuite_root or args.matrix):
             args.testsuite_root = [*proj.test_roots, *(a for a in proj.apps if apps.is_suite_dir(a))]
             args.app = [a for a in proj.apps if not apps.is_suite_dir(a)] or None
-            if args.app and args.testsuite_root:
-                args.testsuite_root = None   # a matrix runs one kind; the apps' expect.yaml first
+            if args.app and args.testsuite_root:     # a matrix runs one kind at a time
+                print(f"harness: warning: {proj.path} lists apps with expect.yaml and test suites; "
+                      "this matrix runs the apps; run the suites with -T", file=sys.stderr)
+                args.testsuite_root = None
     args.out = args.out or "harness-out"
     return args
 

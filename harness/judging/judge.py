@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from harness.judging.expect import Expectation
 from harness.judging.lines import Splicer
 from harness.judging.matcher import Matcher, Violation
-from harness.judging.triage import FaultDump
+from harness.judging.triage import END_MARKERS, FaultDump
 from harness.judging.verdict import Outcome, Verdict
 
 DUMP_GRACE_S = 0.5     # host seconds to wait for the rest of a fault dump
@@ -78,7 +78,8 @@ class Judge:
             self._done_at = t
 
     def _expected_fault(self, text: str, lineno: int) -> None:
-        self.lines_after_fault += 1
+        if not any(marker in text for marker in END_MARKERS):   # "Halting system" ends it too
+            self.lines_after_fault += 1
         self.dump.feed(text, lineno)
         if self.dump.complete:
             self.lines_after_fault = 0
@@ -102,6 +103,8 @@ class Judge:
         evidence = {"events": [e.to_json() for e in self.matcher.events],
                     "last_lines": [f"{n}: {t}" for n, t in self.tail],
                     "ending": ending.__dict__}
+        if getattr(self.matcher, "recording", None):
+            evidence["recorded"] = list(self.matcher.recording)
         if self.splicer.notes:
             evidence["reassembled"] = list(self.splicer.notes)
         testcases = getattr(self.matcher, "testcases", lambda: [])()

@@ -106,7 +106,12 @@ def _continues(text: str) -> bool:
 
 
 def _embedded_start(text: str) -> int:
+    """Where a second log start begins inside a log line; 0 for none. Not after an
+    upper-case letter or a digit: `ID: 5`, `UUID: `, `PID: ` are words, not log starts."""
     if not LOG_START.match(text):
         return 0
-    m = LOG_START.search(text, 3)
-    return m.start() if m else 0
+    for m in LOG_START.finditer(text, 3):
+        before = text[m.start() - 1]
+        if not (before.isupper() or before.isdigit()):
+            return m.start()
+    return 0
