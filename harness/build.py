@@ -174,13 +174,20 @@ def cached_board(build_dir: Path) -> str | None:
     return _cache_value(build_dir, "CACHED_BOARD") or _cache_value(build_dir, "BOARD")
 
 
-def _cache_value(build_dir: Path, name: str) -> str | None:
+CACHE_LINE = re.compile(r"^([A-Za-z0-9_.\-]+):[A-Za-z]+=(.*)$")
+
+
+def cmake_cache(build_dir: Path) -> dict[str, str]:
+    """NAME -> value of a build directory's CMakeCache.txt ({} without one)."""
     try:
         text = (build_dir / "CMakeCache.txt").read_text(errors="replace")
     except OSError:
-        return None
-    m = re.search(rf"^{name}:\w+=(.*)$", text, re.M)
-    return m.group(1) if m else None
+        return {}
+    return {m.group(1): m.group(2) for m in map(CACHE_LINE.match, text.splitlines()) if m}
+
+
+def _cache_value(build_dir: Path, name: str) -> str | None:
+    return cmake_cache(build_dir).get(name)
 
 
 def first_error(log_text: str) -> str:

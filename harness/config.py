@@ -47,6 +47,11 @@ def renode_binary(environ: dict, arg: str | None = None) -> str | None:
     return record["renode"] if record else None
 
 
+def renode_found(environ: dict, arg: str | None = None) -> str | None:
+    """The Renode a run would use, PATH included (None: there is none)."""
+    return renode_binary(environ, arg) or which("renode", environ)
+
+
 def writable_dir(path: str) -> Path:
     out = Path(path).expanduser().resolve()
     try:

@@ -16,10 +16,10 @@ import tempfile
 import threading
 from pathlib import Path
 
+from harness.build import cmake_cache
 from harness.errors import SetupError
 
 CONFIG_LINE = re.compile(r"^(CONFIG_[A-Za-z0-9_]+)=(.*)$")
-CACHE_LINE = re.compile(r"^([A-Za-z0-9_.\-]+):[A-Z]+=(.*)$")
 
 
 def passes(expression: str, *, arch: str, board: str, build_dir: Path, zephyr_base: Path,
@@ -27,7 +27,7 @@ def passes(expression: str, *, arch: str, board: str, build_dir: Path, zephyr_ba
     """True when `expression` holds for the configured build in `build_dir`."""
     parser = _parser(str(zephyr_base))
     data = {"ARCH": arch, "PLATFORM": board, **environ, **_config(build_dir / "zephyr" / ".config"),
-            **_cache(build_dir / "CMakeCache.txt")}
+            **cmake_cache(build_dir)}
     edt = _edt(build_dir / "zephyr" / "edt.pickle", zephyr_base)
     try:
         return bool(parser.parse(expression, data, edt))
@@ -76,11 +76,6 @@ def _load_parser(zephyr_base: str):
 def _config(path: Path) -> dict:
     text = path.read_text(errors="replace") if path.is_file() else ""
     return {m.group(1): m.group(2).strip() for m in map(CONFIG_LINE.match, text.splitlines()) if m}
-
-
-def _cache(path: Path) -> dict:
-    text = path.read_text(errors="replace") if path.is_file() else ""
-    return {m.group(1): m.group(2) for m in map(CACHE_LINE.match, text.splitlines()) if m}
 
 
 def _edt(path: Path, zephyr_base: Path):

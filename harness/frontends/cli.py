@@ -40,7 +40,6 @@ from harness.judging import repeats
 from harness.judging.selection import Selection
 from harness.judging.verdict import EXIT_INTERRUPTED, Verdict, worst, worst_code
 from harness.paths import BOARDS_DIR
-from harness.process import which
 
 
 def parser() -> argparse.ArgumentParser:
@@ -246,7 +245,7 @@ def _default_pairs(board_names, environ, renode_arg, board_dirs) -> list:
     """Without --emulator: QEMU where the board has it, and Renode too where the board has
     it and Renode is installed (one line says which runs were left out otherwise)."""
     chosen = config.renode_binary(environ, renode_arg)
-    have_renode = bool(chosen or which("renode", environ))
+    have_renode = bool(config.renode_found(environ, renode_arg))
     pairs, left_out = [], []
     for name in board_names:
         board = boards.load(name, board_dirs)
@@ -412,12 +411,9 @@ def cmd_setup(args, environ) -> int:
 
 
 def _setup_renode(args, environ) -> None:
-    found = config.renode_binary(environ)
+    found = config.renode_found(environ)
     if found and not args.renode_archive:
         print(f"Renode: using {found}", file=sys.stderr)
-        return
-    if not found and not args.renode_archive and which("renode", environ):
-        print(f"Renode: using {which('renode', environ)} (on PATH)", file=sys.stderr)
         return
     archive = Path(args.renode_archive).expanduser() if args.renode_archive else None
     try:

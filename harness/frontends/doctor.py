@@ -51,13 +51,11 @@ def _emulator_row(emu: str, settings: dict, board, environ: dict):
         return (False if emu == "qemu" else None), f"{emu} for {board.name}", \
             f"{binary} not found: {fix}"
     version = tool_version((exe, "--version"))
-    wanted = settings.get("min_version")
-    if wanted:
-        from harness.emulators.renode import version_tuple
-        found = version_tuple(version)
-        if found is None or found < version_tuple(str(wanted)):
-            return (None if emu == "renode" else False), f"{emu} for {board.name}", \
-                f"{board.name} needs {emu.capitalize()} {wanted} or newer; found {version} ({exe})"
+    try:             # the same gate a run applies (a board file's min_version)
+        adapter(emu)(board, {**settings, "binary": exe}, Path("."), None, environ).check_version()
+    except SetupError as exc:
+        return (None if emu == "renode" else False), f"{emu} for {board.name}", \
+            f"{exc.message} ({exe})"
     return True, f"{emu} for {board.name}", f"{exe}: {version}"
 
 
