@@ -7,7 +7,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from harness import renode_install, workspace
+from harness import project, renode_install, workspace
 from harness.errors import UsageError
 from harness.paths import BOARDS_DIR
 from harness.process import which
@@ -35,6 +35,19 @@ def make_session(environ: dict, workspace_arg: str | None = None, out: str = "ha
                    pristine=pristine, isolation=isolation, say=say, emulator_overrides=overrides,
                    build_dirs=build_dirs, reuse_emulators=reuse_emulators,
                    board_dirs=board_dirs, default_timeout_s=default_timeout_s)
+
+
+def project_session(environ: dict, cwd: Path, *, workspace_arg: str | None = None,
+                    out: str | None = None, config_file: str | None = None, **kw) -> Session:
+    """make_session with the defaults of the project file (harness.yaml at or above `cwd`,
+    or `config_file`): its workspace, output directory, timeout and board directories.
+    For the front ends that have no command line of their own (pytest, Robot)."""
+    proj = project.find(cwd, config_file)
+    if proj is None:
+        return make_session(environ, workspace_arg, out or "harness-out", **kw)
+    return make_session(environ, workspace_arg or proj.workspace, out or proj.out or "harness-out",
+                        board_dirs=(*map(Path, proj.board_dirs), BOARDS_DIR),
+                        default_timeout_s=proj.timeout, **kw)
 
 
 def renode_binary(environ: dict, arg: str | None = None) -> str | None:

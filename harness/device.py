@@ -11,13 +11,16 @@ from harness.deadline import Deadline
 from harness.errors import HarnessError
 from harness.judging.judge import Ending, Judge, crash_reason
 from harness.judging.triage import FaultDump
-from harness.judging.verdict import Outcome
+from harness.judging.verdict import Outcome, Verdict
 from harness.uart import Line
 from harness.watch import follow
 
 
 class UartFailure(HarnessError):
     """A UART expectation of a keyword or fixture was not met."""
+
+    verdict = Verdict.FAIL
+    exit_code = Verdict.FAIL.code
 
 
 class Device:

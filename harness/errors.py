@@ -7,8 +7,8 @@ from harness.judging.verdict import EXIT_USAGE, Verdict
 class HarnessError(Exception):
     """Base class; `exit_code` is what the CLI exits with."""
 
+    verdict = Verdict.BAD_INPUT
     exit_code = EXIT_USAGE
-    verdict: Verdict | None = None
 
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message)
@@ -47,4 +47,5 @@ class EmulatorError(HarnessError):
 class Interrupted(HarnessError):
     """SIGINT or SIGTERM reached the harness."""
 
-    from harness.judging.verdict import EXIT_INTERRUPTED as exit_code  # noqa: E402
+    verdict = Verdict.INTERRUPTED
+    exit_code = Verdict.INTERRUPTED.code

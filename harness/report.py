@@ -1,6 +1,7 @@
 """Reports: result.json, junit.xml and the one-line summary. Writers only."""
 from __future__ import annotations
 
+import errno
 import json
 import os
 import xml.etree.ElementTree as ET
@@ -36,8 +37,11 @@ def _tally(labels) -> str:
 
 
 def write_run(r: RunResult) -> None:
-    """result.json and junit.xml in the run directory."""
-    r.run_dir.mkdir(parents=True, exist_ok=True)
+    """result.json and junit.xml in the run directory. A run directory that vanished
+    during the run took the run's evidence with it: a host error, not a report."""
+    if not r.run_dir.is_dir():
+        raise FileNotFoundError(errno.ENOENT, "the run directory vanished during the run "
+                                "(its UART log with it)", str(r.run_dir))
     write_atomic(r.run_dir / "result.json", json.dumps(r.to_json(), indent=2, default=str) + "\n")
     write_junit([r], r.run_dir / "junit.xml")
 

@@ -16,11 +16,19 @@ from pathlib import Path
 from typing import Callable
 
 from harness import boards as boards_mod
-from harness import emulators, expectations, isolation_run, report, symbols, toolchain
+from harness import (
+    boundary,
+    emulators,
+    expectations,
+    isolation_run,
+    report,
+    symbols,
+    toolchain,
+)
 from harness.builds import Builds
 from harness.device import Device
 from harness.emulators import Emulators
-from harness.errors import HarnessError, Interrupted, SetupError
+from harness.errors import HarnessError, SetupError, UsageError
 from harness.judging import agreement
 from harness.judging.judge import Judge
 from harness.judging.results import RunResult
@@ -31,12 +39,6 @@ from harness.workspace import Workspace
 
 log = logging.getLogger(__name__)
 DEFAULT_EMULATOR = "qemu"
-
-
-def host_error(exc: OSError) -> str:
-    """One line naming what failed and where, e.g. 'No space left on device: /out/x.log'."""
-    where = f": {exc.filename}" if exc.filename else ""
-    return f"host error {exc.strerror or exc}{where}"
 
 
 def _back_with(result: RunResult, cert: dict) -> None:
@@ -102,6 +104,10 @@ class Session:
         when its session ends, so no emulator outlives a harness invocation."""
         self.emulators.close()
 
+    def board(self, name: str):
+        """The board file `name`, from the project's board directories, then ours."""
+        return boards_mod.load(name, self.board_dirs)
+
     # -- running -----------------------------------------------------------
     def run(self, app, board_names, emulator_names) -> list[RunResult]:
         return self.run_pairs(app, validate(board_names, emulator_names, self.board_dirs))
@@ -144,18 +150,17 @@ class Session:
         `run`: run_one's keyword arguments (a test suite's judge, filter, build_only, timeout)."""
         try:            # e.g. a board's oldest Renode: say so before building anything
             self.emulators.adapter(board, emu, self.out_dir).check_version()
-        except SetupError as exc:
-            result = RunResult(app.name, board.name, emu, Outcome(Verdict.SETUP_ERROR, str(exc)),
-                               self.new_run_dir(app.name, board.name, emu))
-            self.report(result)
-            return result
+        except (SetupError, UsageError) as exc:
+            return self._reported(app, board, emu, boundary.outcome(exc))
         cert = None
         if self.isolation:
             try:
                 cert = isolation_run.certify(self, board, emu).certificate
             except HarnessError as exc:
-                if exc.verdict is None:
+                if exc.verdict is Verdict.INTERRUPTED:
                     raise
+                if exc.verdict is Verdict.BAD_INPUT:
+                    return self._reported(app, board, emu, boundary.outcome(exc))
                 cert = {"status": "INVALID", "summary": f"probe could not run: {exc}"}
         make_judge = run.pop("make_judge", None) or (lambda: Judge(spec))
         return self.run_one(app, board, emu, make_judge, cert, **run)
@@ -169,7 +174,8 @@ class Session:
         `build_only` stops after the build; `timeout_s` (host seconds) is the run's
         budget unless the session sets one."""
         run_dir = self.new_run_dir(app.name, board.name, emu)
-        result = RunResult(app.name, board.name, emu, Outcome(Verdict.SETUP_ERROR, ""), run_dir)
+        result = RunResult(app.name, board.name, emu,
+                           Outcome(Verdict.HARNESS_ERROR, "the run ended before a verdict"), run_dir)
         t0 = time.monotonic()
         try:
             built = self.builds.firmware(app, board, before_compile)
@@ -180,19 +186,11 @@ class Session:
                 result.outcome = Outcome(Verdict.SKIPPED, "build_only: built, not run")
             else:
                 result = self.boot(result, board, emu, built, make_judge(), timeout_s)
-        except (HarnessError, KeyboardInterrupt) as exc:
-            verdict = Verdict.INTERRUPTED if isinstance(exc, (Interrupted, KeyboardInterrupt)) \
-                else exc.verdict
-            if verdict is None:
-                raise
-            result.outcome = Outcome(verdict, str(exc) or "interrupted (SIGINT)")
-            build_log = self.builds.log_path(app.name, board.name)
-            if build_log.is_file():
-                self._keep(build_log, run_dir / "build.log", result)
-            if verdict is Verdict.INTERRUPTED:
-                raise
-        except OSError as exc:          # the host, not the firmware: disk full, vanished dir...
-            result.outcome = Outcome(Verdict.HARNESS_ERROR, host_error(exc))
+        except BaseException as exc:    # the one boundary: result.json says what the CLI says
+            result.outcome = boundary.outcome(exc)
+            self._keep_build_log(app, board, result)
+            if result.verdict is Verdict.INTERRUPTED or not isinstance(exc, (HarnessError, OSError)):
+                raise                   # a signal, or a bug of ours: the front end's boundary
         finally:
             result.timings["total_s"] = round(time.monotonic() - t0, 3)
             if certificate is not None:
@@ -204,6 +202,21 @@ class Session:
                               f"ended {result.verdict.label} ({result.outcome.reason})",
                               exc.filename) from None
         return result
+
+    def _reported(self, app, board, emu: str, outcome: Outcome) -> RunResult:
+        """A run that ended before building (its reports written all the same)."""
+        result = RunResult(app.name, board.name, emu, outcome,
+                           self.new_run_dir(app.name, board.name, emu))
+        self.report(result)
+        return result
+
+    def _keep_build_log(self, app, board, result: RunResult) -> None:
+        build_log = self.builds.log_path(app.name, board.name)
+        try:
+            if build_log.is_file() and "build_log" not in result.artifacts:
+                self._keep(build_log, result.run_dir / "build.log", result)
+        except OSError:
+            pass                        # e.g. the disk is full: the verdict says so already
 
     def report(self, result: RunResult) -> None:
         """result.json and junit.xml into the run directory."""

@@ -26,5 +26,5 @@ def test_example_runs_parametrized_against_real_qemu(zephyr_workspace, harness_o
     result = pytester.runpytest("--harness", "--harness-workspace", str(zephyr_workspace.topdir),
                                 "--harness-board", "mps2_an385,qemu_x86",
                                 "--harness-out", str(harness_out), "-v")
-    result.assert_outcomes(passed=6)
+    result.assert_outcomes(passed=8)
     result.stdout.fnmatch_lines(["*test_prod_consumer_completes?qemu_x86-qemu? PASSED*"])

@@ -62,7 +62,7 @@ def test_the_introduction_explains_lifecycle_clocks_matching_and_artifacts(libdo
 
 def test_the_import_arguments_are_documented(libdoc):
     (init,) = libdoc.inits
-    assert [a.name for a in init.args] == ["out", "workspace", "timeout"]
+    assert [a.name for a in init.args] == ["out", "workspace", "timeout", "config"]
     _assert_documented("Importing", init.doc, [a.name for a in init.args])
     assert "| Library | harness.robot.Emulation |" in init.doc
 

@@ -1,7 +1,7 @@
 """The `harness` command: a thin adapter over harness.runner.
 
 Exit codes: each run verdict has its own (see harness.judging.verdict and README);
-bad input exits 2, an interrupt 130. All mapping happens in `main`.
+bad input exits 2, an interrupt 130. Exceptions map through harness.boundary (`guarded`).
 """
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import hashlib
 import json
 import logging
 import os
-import signal
 import sys
 import traceback
 from pathlib import Path
@@ -19,6 +18,7 @@ from harness import (
     __version__,
     apps,
     boards,
+    boundary,
     config,
     emulators,
     files,
@@ -33,12 +33,12 @@ from harness import (
     suite,
     workspace,
 )
-from harness.errors import HarnessError, Interrupted, SetupError, UsageError
+from harness.errors import SetupError, UsageError
 from harness.frontends import checklog, doctor
 from harness.frontends import progress as progress_mod
 from harness.judging import repeats
 from harness.judging.selection import Selection
-from harness.judging.verdict import EXIT_INTERRUPTED, Verdict, worst, worst_code
+from harness.judging.verdict import Verdict, worst, worst_code
 from harness.paths import BOARDS_DIR
 
 
@@ -437,10 +437,6 @@ def cmd_doctor(args, environ) -> int:
 COMMANDS = {"report": cmd_report, "run": cmd_run, "matrix": cmd_matrix, "prove": cmd_prove, "check-log": cmd_check_log, "setup": cmd_setup, "doctor": cmd_doctor}
 
 
-def _raise_interrupted(signum, frame):
-    raise Interrupted(f"stopped by {signal.Signals(signum).name}")
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
@@ -479,31 +475,21 @@ def _with_project(args):
 
 
 def guarded(action, debug: bool = False) -> int:
-    """Run `action`, mapping errors and signals to exit codes (the one place that does).
-    A failure of the harness or its host is HARNESS_ERROR (11), never a firmware verdict."""
-    previous = signal.signal(signal.SIGTERM, _raise_interrupted)
+    """Run `action` (returning an exit code) inside the one error boundary
+    (harness.boundary): an exception becomes one line 'harness: VERDICT: message' and
+    its verdict's exit code; SIGTERM stops it like SIGINT. `--debug` adds the traceback
+    of a harness failure."""
     try:
-        return action()
-    except HarnessError as exc:
-        print(f"harness: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("harness: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except OSError as exc:
-        if debug:
+        with boundary.sigterm_interrupts():
+            return action()
+    except BaseException as exc:              # noqa: BLE001  the boundary
+        if isinstance(exc, SystemExit):
+            raise
+        found = boundary.failure(exc)
+        if debug and found.verdict is Verdict.HARNESS_ERROR:
             traceback.print_exc()
-        full = " (the disk is full: nothing more could be written)" if exc.errno == 28 else ""
-        print(f"harness: {runner.host_error(exc)}{full}", file=sys.stderr)
-        return Verdict.HARNESS_ERROR.code
-    except Exception as exc:                                  # noqa: BLE001  the boundary
-        if debug:
-            traceback.print_exc()
-        print(f"harness: internal error: {type(exc).__name__}: {exc} (rerun with --debug for "
-              "the traceback, and please report it)", file=sys.stderr)
-        return Verdict.HARNESS_ERROR.code
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+        print(f"harness: {found.line()}", file=sys.stderr)
+        return found.code
 
 
 __all__ = ["main", "Verdict"]

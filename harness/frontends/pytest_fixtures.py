@@ -1,12 +1,23 @@
-"""Fixtures of the harness pytest plugin (registered only when it is enabled)."""
+"""Fixtures of the harness pytest plugin (registered only when it is enabled).
+
+Errors go through the harness's one boundary (harness.boundary): a test fails with
+'VERDICT: message', and the pytest run exits with the worst verdict's code when a
+harness run or fixture failed (as `harness run` would), so result.json, the JUnit
+file, the printed line and the exit code agree.
+"""
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
-from harness import apps, boards, expectations
-from harness.config import make_session
+from harness import apps, boards, boundary, expectations
+from harness.config import project_session
+from harness.judging.verdict import Verdict, worst_code
+
+CODES = pytest.StashKey[list]()          # exit codes of the harness failures seen
 
 
 def pytest_generate_tests(metafunc):
@@ -18,32 +29,60 @@ def pytest_generate_tests(metafunc):
             metafunc.parametrize(name, values, scope="session")
 
 
+def pytest_sessionfinish(session, exitstatus):
+    """The worst verdict's exit code, as `harness run` would exit (a failing test that
+    was no harness run adds pytest's own 1)."""
+    codes = session.config.stash.get(CODES, [])
+    if codes and exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        others = [int(pytest.ExitCode.TESTS_FAILED)] if session.testsfailed > len(codes) else []
+        session.exitstatus = worst_code([*codes, *others])
+
+
+@contextmanager
+def _boundary(config):
+    """Harness errors fail the test as 'VERDICT: message' (recorded for the exit code)."""
+    try:
+        yield
+    except (pytest.fail.Exception, pytest.skip.Exception):
+        raise
+    except Exception as exc:                   # noqa: BLE001  the boundary
+        found = boundary.failure(exc)
+        config.stash.setdefault(CODES, []).append(found.code)
+        pytest.fail(found.line(), pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def harness_session(pytestconfig):
     opt = pytestconfig.getoption
-    with make_session(dict(os.environ), opt("harness_workspace"), opt("harness_out"),
-                      say=lambda msg: None) as session:
+    with _boundary(pytestconfig):
+        session = project_session(dict(os.environ), Path.cwd(),
+                                  workspace_arg=opt("harness_workspace"), out=opt("harness_out"),
+                                  config_file=opt("harness_config"), say=lambda msg: None)
+    with session:
         yield session               # emulator processes kept between tests stop here
 
 
 @pytest.fixture
 def harness_app(request):
     marker = request.node.get_closest_marker("harness_app")
-    return apps.load(marker.args[0] if marker else apps.DEFAULT_APP)
+    with _boundary(request.config):
+        return apps.load(marker.args[0] if marker else apps.DEFAULT_APP)
 
 
 @pytest.fixture
-def harness_firmware(harness_session, harness_app, harness_board):
+def harness_firmware(request, harness_session, harness_app, harness_board):
     """The built firmware (west build, cached per app and board for the session)."""
-    return harness_session.builds.firmware(harness_app, boards.load(harness_board))
+    with _boundary(request.config):
+        return harness_session.builds.firmware(harness_app, harness_session.board(harness_board))
 
 
 @pytest.fixture
-def harness_device(harness_session, harness_app, harness_board, harness_emulator,
+def harness_device(request, harness_session, harness_app, harness_board, harness_emulator,
                    harness_firmware):
     """A booted board; torn down (whole process group) whatever the test does."""
-    device = harness_session.start_device(harness_app, boards.load(harness_board),
-                                          harness_emulator)
+    with _boundary(request.config):
+        device = harness_session.start_device(harness_app, harness_session.board(harness_board),
+                                              harness_emulator)
     try:
         yield device
     finally:
@@ -56,3 +95,26 @@ def harness_expect(harness_app):
     the app's expectation file; returns the Outcome."""
     spec = expectations.load(harness_app.expect)
     return lambda device, timeout=30.0: device.expect_sequence(spec, timeout)
+
+
+@pytest.fixture
+def harness_run(request, harness_session, harness_app, harness_board, harness_emulator):
+    """Call for one complete run, as `harness run` makes it (build, isolation proof,
+    boot, judge, result.json and junit.xml in the run directory); returns the RunResult.
+    Unless PASS, the test fails with 'VERDICT: reason' (skips for SKIPPED); with
+    `check=False` it returns any verdict, for tests that expect one."""
+    def run(check: bool = True, isolation: bool = True):
+        previous, harness_session.isolation = harness_session.isolation, isolation
+        try:
+            with _boundary(request.config):
+                result = harness_session.run(harness_app, [harness_board], [harness_emulator])[0]
+        finally:
+            harness_session.isolation = previous
+        if check and result.verdict is Verdict.SKIPPED:
+            pytest.skip(f"SKIPPED: {result.outcome.reason}")
+        if check and result.verdict is not Verdict.PASS:
+            request.config.stash.setdefault(CODES, []).append(result.verdict.code)
+            pytest.fail(f"{result.verdict.label}: {result.outcome.reason}\n"
+                        f"artifacts: {result.run_dir}", pytrace=False)
+        return result
+    return run

@@ -2,7 +2,9 @@
 
 Installed with the package (entry point `pytest11`) but inert unless enabled
 with `--harness` or `harness = true` in the ini file, so other projects' test
-runs do not change. Fixtures: harness.pytest_fixtures. Example:
+runs do not change. Fixtures: harness.pytest_fixtures (harness_run for whole runs; harness_device
+and harness_expect for a booted board). With the harness enabled, a run that
+failed makes pytest exit with its verdict's code (see README). Example:
 tests/examples/example_firmware.py.
 """
 from __future__ import annotations
@@ -16,7 +18,10 @@ def pytest_addoption(parser):
     group.addoption("--harness-emulator", action="append", default=[],
                     help="emulator(s) to parametrize tests over (default: qemu)")
     group.addoption("--harness-workspace", help="west workspace (default: found automatically)")
-    group.addoption("--harness-out", default="harness-out", help="artifacts directory")
+    group.addoption("--harness-out", help="artifacts directory (default: the project "
+                    "file's out, else harness-out)")
+    group.addoption("--harness-config", help="project file (default: harness.yaml at or above "
+                    "the working directory)")
     parser.addini("harness", type="bool", default=False, help="enable the harness fixtures")
 
 

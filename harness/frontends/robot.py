@@ -8,12 +8,13 @@ harness-out/libdoc/Emulation.html.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from robot.api import logger
 from robot.api.deco import keyword, library
 
-from harness import apps, boards, expectations
-from harness.config import make_session
+from harness import apps, boards, boundary, expectations
+from harness.config import project_session
 from harness.errors import HarnessError
 from harness.judging.verdict import Verdict
 
@@ -137,17 +138,21 @@ class Emulation:
     ROBOT_LIBRARY_DOC_FORMAT = "ROBOT"
     ROBOT_LISTENER_API_VERSION = 3
 
-    def __init__(self, out: str = "harness-out", workspace: str | None = None,
-                 timeout: float = 10.0) -> None:
+    def __init__(self, out: str | None = None, workspace: str | None = None,
+                 timeout: float = 10.0, config: str | None = None) -> None:
         """Import arguments, all optional:
 
         - `out`: the output directory of builds, runs and certificates (see
           `Artifacts`); a relative path is relative to Robot's working
-          directory. Created when missing; it must be writable.
+          directory. Created when missing; it must be writable. Default: the
+          project file's ``out``, else ``harness-out``.
         - `workspace`: the top directory of the Zephyr west workspace. By
-          default it is found as the ``harness`` command finds it: from
-          ``$ZEPHYR_BASE``, the west workspace around the working directory,
-          or ``~/zephyrproject``.
+          default it is found as the ``harness`` command finds it: the project
+          file's ``workspace``, ``$ZEPHYR_BASE``, the west workspace around the
+          working directory, or ``~/zephyrproject``.
+        - `config`: the project file (default: ``harness.yaml`` at or above
+          Robot's working directory, as for ``harness run``); its board
+          directories, workspace, output directory and timeout apply.
         - `timeout`: the suite's default timeout of the UART keywords, in host
           seconds (``time.monotonic``); `Create Terminal Tester` changes it.
 
@@ -157,12 +162,13 @@ class Emulation:
         Example:
         | Library | harness.robot.Emulation | out=${OUTPUT DIR}/harness | timeout=30 |
         """
-        self._settings = {"out": out, "workspace": workspace}
+        self._settings = {"out": out, "workspace": workspace, "config": config}
         self.ROBOT_LIBRARY_LISTENER = self        # for _close, when the suite ends
         self._session = None
         self._device = None
         self._default_timeout = float(timeout)
         self._logged = 0            # UART lines already copied into Robot's log
+        self._last = None           # the RunResult of the last `Run Firmware`
 
     # -- building and starting -------------------------------------------
     @keyword
@@ -187,7 +193,7 @@ class Emulation:
         Example:
         | ${elf} = | Build Firmware | prod_consumer | mps2_an385 |
         """
-        return str(self._call(lambda: self.session.builds.firmware(apps.load(app), boards.load(board))).elf)
+        return str(self._call(lambda: self.session.builds.firmware(apps.load(app), self.session.board(board))).elf)
 
     @keyword
     def start_emulation(self, board: str = boards.DEFAULT_BOARD, emulator: str = "qemu",
@@ -218,7 +224,7 @@ class Emulation:
         """
         self.stop_emulation()
         self._device = self._call(lambda: self.session.start_device(
-            apps.load(app), boards.load(board), emulator))
+            apps.load(app), self.session.board(board), emulator))
         self._logged = 0
         logger.info(f"{app} on {board} under {emulator}: artifacts in {self._device.run_dir}")
         return str(self._device.run_dir)
@@ -274,7 +280,7 @@ class Emulation:
         """
         from robot.libraries.BuiltIn import BuiltIn
         try:
-            emu = self.session.emulators.adapter(boards.load(board), emulator, self.session.out_dir)
+            emu = self.session.emulators.adapter(self.session.board(board), emulator, self.session.out_dir)
             emu.binary()
         except HarnessError as exc:
             BuiltIn().skip(f"{emulator} not available: {exc}")
@@ -427,14 +433,17 @@ class Emulation:
         boots its own emulator: an emulation of `Start Emulation` is neither
         used nor stopped.
 
-        Returns the verdict: ``PASS``, ``FAIL``, ``CRASH``, ``HANG``,
-        ``STALL``, ``EMULATOR_ERROR``, ``BUILD_ERROR``, ``SETUP_ERROR`` or
-        ``UNTRUSTED``. It does *not* fail on a bad verdict, so a test can
-        expect one (compare it with ``Should Be Equal``); the reason and the
-        run directory (``result.json``, ``junit.xml``, ``uart.raw``,
-        ``build.log``) are in Robot's log. It fails only when no run can be
-        made: no Zephyr workspace, an unknown app, board or emulator, or an
-        interrupted run.
+        Returns the verdict, the one ``result.json`` records: ``PASS``,
+        ``FAIL``, ``CRASH``, ``HANG``, ``STALL``, ``EMULATOR_ERROR``,
+        ``BUILD_ERROR``, ``SETUP_ERROR``, ``UNTRUSTED``, ``BAD_INPUT`` (e.g. a
+        bad setting in the board file) or ``HARNESS_ERROR`` (the host failed,
+        e.g. a full disk). It does *not* fail on a bad verdict, so a test can
+        expect one (compare it with ``Should Be Equal``; `Firmware Should
+        Pass` fails instead); the reason and the run directory
+        (``result.json``, ``junit.xml``, ``uart.raw``, ``build.log``) are in
+        Robot's log. It fails only when no run can be made, with
+        ``<VERDICT>: <message>``: no Zephyr workspace (SETUP_ERROR), an
+        unknown app, board or emulator (BAD_INPUT), or an interrupted run.
 
         Example:
         | ${verdict} = | Run Firmware | prod_consumer | mps2_an385 | qemu |
@@ -448,7 +457,34 @@ class Emulation:
         finally:
             self.session.isolation = previous
         logger.info(f"{result.verdict}: {result.outcome.reason}\nartifacts: {result.run_dir}")
+        self._last = result
         return result.verdict.label
+
+    @keyword
+    def firmware_should_pass(self, app: str = apps.DEFAULT_APP, board: str = boards.DEFAULT_BOARD,
+                             emulator: str = "qemu", isolation: bool = True) -> None:
+        """`Run Firmware`, then fails with ``<VERDICT>: <reason>`` and the run
+        directory unless the verdict is PASS; a SKIPPED run (a test suite's
+        filter) skips the test. The test's status, Robot's output and xUnit
+        files and ``result.json`` then tell the same verdict.
+
+        - `app`, `board`, `emulator`: the run, as for `Run Firmware`.
+        - `isolation`: as for `Run Firmware` (true: a certified board backs
+          the PASS).
+
+        Timeout: as for `Run Firmware` (the board file's ``timeout_s``, in
+        host seconds).
+
+        Example:
+        | Firmware Should Pass | prod_consumer | mps2_an385 | renode |
+        """
+        verdict = self.run_firmware(app, board, emulator, isolation)
+        result = self._last
+        if verdict == Verdict.SKIPPED.label:
+            from robot.libraries.BuiltIn import BuiltIn
+            BuiltIn().skip(f"SKIPPED: {result.outcome.reason}")
+        if verdict != Verdict.PASS.label:
+            raise AssertionError(f"{verdict}: {result.outcome.reason}\nartifacts: {result.run_dir}")
 
     @keyword
     def isolation_should_be_enforced(self, board: str = boards.DEFAULT_BOARD, emulator: str = "qemu") -> dict:
@@ -480,7 +516,7 @@ class Emulation:
         | Log | ${cert}[summary] |
         """
         from harness import isolation_run
-        result = self._call(lambda: isolation_run.certify(self.session, boards.load(board), emulator))
+        result = self._call(lambda: isolation_run.certify(self.session, self.session.board(board), emulator))
         cert = result.certificate or {}
         logger.info(f"isolation certificate: {cert.get('status')}: {cert.get('summary')}")
         if cert.get("status") != "CERTIFIED":
@@ -543,8 +579,9 @@ class Emulation:
     @property
     def session(self):
         if self._session is None:
-            self._session = self._call(lambda: make_session(
-                dict(os.environ), self._settings["workspace"], self._settings["out"],
+            self._session = self._call(lambda: project_session(
+                dict(os.environ), Path.cwd(), workspace_arg=self._settings["workspace"],
+                out=self._settings["out"], config_file=self._settings["config"],
                 say=logger.console))
         return self._session
 
@@ -566,7 +603,11 @@ class Emulation:
 
     @staticmethod
     def _call(fn):
+        """Run `fn` inside the harness's one error boundary: a failure fails the keyword
+        with 'VERDICT: message' (the verdict result.json and the CLI give it)."""
         try:
             return fn()
-        except HarnessError as exc:
-            raise AssertionError(str(exc)) from None
+        except AssertionError:
+            raise
+        except Exception as exc:               # noqa: BLE001  the boundary
+            raise AssertionError(boundary.failure(exc).line()) from None

@@ -28,9 +28,14 @@ class HarnessCommand(WestCommand):
         parser = parser_adder.add_parser(self.name, help=self.help, description=self.description)
         parser.add_argument("action", choices=["run", "check-log", "prove", "doctor"])
         parser.add_argument("-d", "--build-dir", default="build", help="west build directory")
+        parser.add_argument("--board", help="the harness board file to run on (default: the "
+                            "build's BOARD; a board file of your own must name it as zephyr_board)")
+        parser.add_argument("--config", help="project file (default: harness.yaml at or above "
+                            "the working directory)")
         parser.add_argument("--emulator", default="qemu", help="emulator(s), comma-separated")
         parser.add_argument("--expect", help="expectation file (default: from the app)")
-        parser.add_argument("--out", default="harness-out", help="artifacts directory")
+        parser.add_argument("--out", help="artifacts directory (default: the project file's "
+                            "out, else harness-out)")
         parser.add_argument("--timeout", type=float, help="host seconds per boot")
         parser.add_argument("--no-isolation", action="store_true")
         parser.add_argument("rest", nargs="*", help="arguments of other actions")
@@ -43,13 +48,22 @@ class HarnessCommand(WestCommand):
 
     def _run(self, args) -> int:
         build_dir = Path(args.build_dir).resolve()
-        board_name, source = read_build_dir(build_dir)
+        zephyr_board, source = read_build_dir(build_dir)
+        board_name = args.board or zephyr_board
         app = app_for(source, args.expect)
         emulators = [e for e in args.emulator.split(",") if e]
-        with config.make_session(dict(os.environ), str(self.topdir) if self.topdir else None,
-                                 args.out, args.timeout, isolation=not args.no_isolation,
-                                 say=lambda msg: print(msg, file=sys.stderr, flush=True),
-                                 build_dirs={(app.name, board_name): build_dir}) as session:
+        with config.project_session(dict(os.environ), Path.cwd(),
+                                    workspace_arg=str(self.topdir) if self.topdir else None,
+                                    out=args.out, config_file=args.config, timeout_s=args.timeout,
+                                    isolation=not args.no_isolation,
+                                    say=lambda msg: print(msg, file=sys.stderr, flush=True),
+                                    build_dirs={(app.name, board_name): build_dir}) as session:
+            board = session.board(board_name)
+            built_for = boards.zephyr_name(board, session.workspace.version())
+            if built_for != zephyr_board:
+                raise UsageError(f"{build_dir} was built for {zephyr_board}, board {board.name} "
+                                 f"is {built_for}", f"pass --board with a board file for "
+                                 f"{zephyr_board}, or build for {built_for}")
             results = session.run(app, [board_name], emulators)
         for r in results:
             print(report.line(r), flush=True)
@@ -65,7 +79,6 @@ def read_build_dir(build_dir: Path) -> tuple[str, Path]:
     board, source = cached_board(build_dir), cached_source(build_dir)
     if not board or not source:
         raise UsageError(f"{cache} names no BOARD or APPLICATION_SOURCE_DIR")
-    boards.load(board)
     return board, source
 
 

@@ -22,6 +22,8 @@ class Verdict(enum.Enum):
     INTERRUPTED = ("INTERRUPTED", 130, 10, "SIGINT or SIGTERM stopped the run")
     HARNESS_ERROR = ("HARNESS_ERROR", 11, 11, "the harness or its host failed (disk full, "
                      "unwritable output, an internal error): not a verdict on the firmware")
+    BAD_INPUT = ("BAD_INPUT", 2, 12, "bad input: an unknown board, app or emulator, a malformed "
+                 "file or option; nothing about the firmware")
 
     def __init__(self, label: str, code: int, rank: int, meaning: str) -> None:
         self.label = label
@@ -33,8 +35,7 @@ class Verdict(enum.Enum):
         return self.label
 
 
-# Exit codes that are not verdicts of a run.
-EXIT_USAGE = 2          # bad input: unknown board, malformed file, bad option
+EXIT_USAGE = Verdict.BAD_INPUT.code     # bad input: unknown board, malformed file, bad option
 EXIT_INTERRUPTED = Verdict.INTERRUPTED.code  # SIGINT / SIGTERM to the harness
 
 

@@ -15,6 +15,11 @@ def test_prod_consumer_completes(harness_device, harness_expect):
     assert outcome.verdict is Verdict.PASS, outcome.reason
 
 
+def test_whole_run_passes_with_a_certificate(harness_run):
+    result = harness_run()              # fails the test with 'VERDICT: reason' unless PASS
+    assert result.certificate["status"] == "CERTIFIED"
+
+
 def test_boot_banner_comes_first(harness_device):
     line = harness_device.wait_for_line("Booting Zephyr OS", timeout=10)
     assert line.lineno <= 3

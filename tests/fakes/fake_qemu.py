@@ -8,10 +8,14 @@ The "-kernel" argument is a JSON scenario instead of an ELF:
    "rc": 0, "ignore_quit": false, "ignore_sigterm": false, "child": false,
    "bind_fail": false, "bad_args": false}
 Nothing is sent before QMP `cont`, as with `-S`.
+A real ELF as "-kernel" (a fake board in a project of the tests) takes its scenario
+from the file $FAKE_QEMU_SCENARIO, or $FAKE_QEMU_PROBE for the isolation probe's ELF.
+"remove_run_dir": true deletes the run directory (the fake's cwd) before the log.
 """
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -24,8 +28,16 @@ def arg(flag):
     return sys.argv[sys.argv.index(flag) + 1]
 
 
+def load_scenario(kernel):
+    with open(kernel, "rb") as f:
+        if f.read(4) != b"\x7fELF":
+            return json.load(open(kernel))
+    name = "FAKE_QEMU_PROBE" if "isolation_probe" in kernel else "FAKE_QEMU_SCENARIO"
+    return json.load(open(os.environ[name]))
+
+
 def main():
-    scenario = json.load(open(arg("-kernel")))
+    scenario = load_scenario(arg("-kernel"))
     if scenario.get("bad_args"):
         print("qemu-system-arm: -machine mps2-an999: unsupported machine type", file=sys.stderr)
         return 1
@@ -46,6 +58,8 @@ def main():
     running = threading.Event()
     threading.Thread(target=qmp_loop, args=(qmp_srv, running, scenario), daemon=True).start()
     running.wait()
+    if scenario.get("remove_run_dir"):
+        shutil.rmtree(os.getcwd())
     text = scenario.get("log", "")
     data = open(text, "rb").read() if os.path.isfile(text) else text.encode("latin-1")
     chunk = scenario.get("chunk", 64)
@@ -60,6 +74,7 @@ def main():
         os.kill(os.getpid(), signal.SIGKILL)
     if then == "close":
         uart.close()
+
     while True:
         if then == "babble":
             uart.sendall(b"I: still alive, nothing to see\r\n")
