@@ -76,8 +76,13 @@ def discover(root: Path) -> list[Path]:
     root = Path(root).expanduser()
     if not root.is_dir():
         raise UsageError(f"test root {root} is not a directory", "pass -T DIR (an app or tests dir)")
-    found = [p for name in FILES for p in root.rglob(name)
-             if (p.parent / "CMakeLists.txt").is_file() and not _in_build_dir(p, root)]
+    stated = [p for name in FILES for p in root.rglob(name) if not _in_build_dir(p, root)]
+    found = [p for p in stated if (p.parent / "CMakeLists.txt").is_file()]
+    if not found:           # never a silent "nothing ran" for a root the user named
+        hint = (f"{stated[0]} has no CMakeLists.txt beside it (an app directory needs one)"
+                if stated else "pass an app or tests directory of a Zephyr workspace")
+        raise UsageError(f"no test suite (sample.yaml or testcase.yaml of a Zephyr app) "
+                         f"at or under {root}", hint)
     return sorted(set(found))
 
 

@@ -86,3 +86,14 @@ def test_selection_by_tag_fixture_and_scenario(loaded):
     assert "--scenario" in skip_reason(found["demo.base"], MPS2, Selection(names=("other",)))
     small = BoardFacts("tiny", "arm", ram_kb=8, flash_kb=16)
     assert "not enough RAM" in skip_reason(found["demo.base"], small)
+
+
+def test_a_root_without_any_suite_is_bad_input_never_nothing_ran(tmp_path):
+    from harness.scenarios import discover
+    (tmp_path / "testcase.yaml").write_text("tests:\n  a.b: {}\n")
+    with pytest.raises(UsageError, match="no test suite") as info:
+        discover(tmp_path)
+    assert "has no CMakeLists.txt beside it" in info.value.hint
+    (tmp_path / "testcase.yaml").unlink()
+    with pytest.raises(UsageError, match="no test suite"):
+        discover(tmp_path)

@@ -13,7 +13,7 @@ from harness import apps, boards, config, report, runner
 from harness.build import cached_board, cached_source
 from harness.errors import UsageError
 from harness.frontends import cli
-from harness.judging.verdict import worst
+from harness.judging.verdict import Verdict, worst
 
 
 class HarnessCommand(WestCommand):
@@ -65,9 +65,13 @@ class HarnessCommand(WestCommand):
                                  f"is {built_for}", f"pass --board with a board file for "
                                  f"{zephyr_board}, or build for {built_for}")
             results = session.run(app, [board_name], emulators)
-        for r in results:
-            print(report.line(r), flush=True)
-        return worst(r.verdict for r in results).code
+            for r in results:
+                print(report.line(r), flush=True)
+            verdicts = [r.verdict for r in results]
+            for found in session.agreements(app, results):     # one ELF, several emulators
+                print(report.agreement_line(found), flush=True)
+                verdicts += [] if found["agree"] else [Verdict.DISAGREE]
+        return worst(verdicts).code
 
 
 def read_build_dir(build_dir: Path) -> tuple[str, Path]:

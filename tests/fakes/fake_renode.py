@@ -8,7 +8,8 @@ server socket terminal that streams a scenario once `start` is given.
    "ignore_quit": false, "port_taken": false, "clear_hangs": false}
 "freeze" stops virtual time (ElapsedVirtualTime no longer advances).
 `Clear` starts a fresh emulation as Renode does (machines, terminals, virtual
-time); with "clear_hangs" it never answers. Renode's output (stdout) names
+time); with "clear_hangs" it never answers. A real ELF takes its scenario from
+$FAKE_RENODE_SCENARIO ($FAKE_RENODE_PROBE for the isolation probe). Renode's output (stdout) names
 each loaded file and each Clear, so logs can be told apart per run.
 """
 import json
@@ -20,6 +21,16 @@ import threading
 import time
 
 IAC, WILL, DO = 255, 251, 253
+
+
+def load_scenario(path):
+    """A JSON scenario, or for a real ELF (a fake board of the tests) $FAKE_RENODE_SCENARIO
+    ($FAKE_RENODE_PROBE for the isolation probe's ELF)."""
+    with open(path, "rb") as f:
+        if f.read(4) != b"\x7fELF":
+            return json.load(open(path))
+    name = "FAKE_RENODE_PROBE" if "isolation_probe" in path else "FAKE_RENODE_SCENARIO"
+    return json.load(open(os.environ[name]))
 
 
 def main():
@@ -83,7 +94,7 @@ def handle(command: str, state: dict):
         return "" if os.path.isfile(path) else f"Could not find file '{path}'\n\r"
     if command.startswith("sysbus LoadELF"):
         path = command.split("@", 1)[1]
-        state["scenario"] = json.load(open(path))
+        state["scenario"] = load_scenario(path)
         print(f"[INFO] sysbus: Loading {path}", flush=True)
         return ""
     if command.startswith("emulation CreateServerSocketTerminal"):
