@@ -10,6 +10,7 @@ from harness import boards
 from harness import build as build_mod
 from harness import toolchain as toolchain_mod
 from harness.build import Built
+from harness.errors import BuildError, SetupError
 from harness.toolchain import Toolchain
 from harness.workspace import Workspace
 
@@ -29,6 +30,7 @@ class Builds:
         self.build_dirs = dict(build_dirs or {})     # (app, board) -> an existing build dir
         self._find_toolchain = find_toolchain
         self._built: dict[tuple[str, str], Built] = {}
+        self._failed: dict[tuple[str, str], Exception] = {}
         self._toolchains: dict[str, Toolchain] = {}
         self._locks: dict[tuple, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -44,9 +46,23 @@ class Builds:
         `before_compile(build_dir)` looks at the configured build first (filters)."""
         key = (app.name, board.name)
         with self.lock(key):
+            if key in self._failed:
+                raise self._failed[key]
             if key not in self._built:
-                self._built[key] = self._build(app, board, before_compile)
+                try:
+                    self._built[key] = self._build(app, board, before_compile)
+                except (BuildError, SetupError) as exc:    # once per session, like a success
+                    self._failed[key] = exc
+                    raise
             return self._built[key]
+
+    def prefetch(self, app, board) -> None:
+        """Build in the background; the run's own `firmware` call then waits for it and
+        sees its result (or its error)."""
+        try:
+            self.firmware(app, board)
+        except Exception:                       # noqa: BLE001  reported by the run's own call
+            pass
 
     def provide(self, app: str, board: str, built: Built) -> None:
         """Use firmware built elsewhere for (app, board) instead of building it."""

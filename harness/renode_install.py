@@ -17,9 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
-import urllib.request
 import zlib
 from pathlib import Path
 
@@ -83,6 +81,7 @@ def sha256(path: Path) -> str:
 
 
 def _download(url: str, dest: Path, say) -> Path:
+    import urllib.request  # here: every run reads the install record, few download
     say(f"downloading {url}")
     try:
         with urllib.request.urlopen(url, timeout=CONNECT_TIMEOUT_S) as resp, open(dest, "wb") as out:
@@ -107,6 +106,7 @@ def _download(url: str, dest: Path, say) -> Path:
 
 def _unpack(archive: Path, dest: Path) -> None:
     """The archive's single top directory becomes `dest` (tar --strip-components=1)."""
+    import tarfile
     try:
         with tarfile.open(archive) as tar:
             members = tar.getmembers()

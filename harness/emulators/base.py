@@ -24,6 +24,8 @@ class Emulator(abc.ABC):
     name = "emulator"
     install_hint = ""
     pool_class = None        # adapters whose processes a session may reuse name their pool
+    settle_s = 0.2           # host seconds of capture after the expected sequence completed,
+                             # to catch a late fault (an expectation's after_success_s wins)
 
     def __init__(self, board, settings: dict, run_dir: Path, pool, environ: dict) -> None:
         self.board = board

@@ -16,6 +16,8 @@ QMP_TIMEOUT_S = 5.0
 
 class Qemu(Emulator):
     name = "qemu"
+    settle_s = 0.05          # with -icount ...,sleep=off the guest runs flat out: its late
+                             # fault dump would arrive within milliseconds
     install_hint = "apt-get install qemu-system-arm qemu-system-x86 (or put QEMU on PATH)"
 
     def binary(self) -> str:

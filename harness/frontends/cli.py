@@ -1,5 +1,8 @@
 """The `harness` command: a thin adapter over harness.runner.
 
+Commands import the modules only they need (matrix, suites, set-up, doctor), so
+`harness run` starts fast (bench/run_overhead.py measures it).
+
 Exit codes: each run verdict has its own (see harness.judging.verdict and README);
 bad input exits 2, an interrupt 130. Exceptions map through harness.boundary (`guarded`).
 """
@@ -23,18 +26,13 @@ from harness import (
     emulators,
     files,
     isolation_run,
-    matrix,
     project,
     renode_install,
     report,
     runner,
-    setup,
-    shards,
-    suite,
     workspace,
 )
 from harness.errors import SetupError, UsageError
-from harness.frontends import checklog, doctor
 from harness.frontends import progress as progress_mod
 from harness.judging import repeats
 from harness.judging.selection import Selection
@@ -271,6 +269,7 @@ def _default_pairs(board_names, environ, renode_arg, board_dirs) -> list:
 
 
 def cmd_matrix(args, environ) -> int:
+    from harness import matrix
     if args.testsuite_root:
         if args.app or args.matrix:
             raise UsageError("-T runs test suites; it does not combine with --app or --matrix")
@@ -306,6 +305,7 @@ def cmd_matrix(args, environ) -> int:
 
 def _shard(args, entries: list) -> list:
     """--shard K/N: this machine's part of the matrix (balanced by --durations)."""
+    from harness import shards
     if not getattr(args, "shard", None):
         return entries
     k, n = shards.parse(args.shard)
@@ -315,6 +315,7 @@ def _shard(args, entries: list) -> list:
 
 
 def cmd_report(args, environ) -> int:
+    from harness import shards
     merged = shards.merge(args.dirs, Path(args.out))
     print(f"merged {len(args.dirs)} report(s), {len(merged['runs'])} run(s), worst verdict "
           f"{merged['verdict']}: {Path(args.out) / 'summary.json'}, {Path(args.out) / 'junit.xml'}")
@@ -323,6 +324,7 @@ def cmd_report(args, environ) -> int:
 
 def _run_suites(args, environ, roots, matrix_jobs: int | None = None) -> int:
     """Test suites: their scenarios x boards x emulators, as `harness matrix` runs them."""
+    from harness import matrix, suite
     warned = set()
 
     def warn(msg: str) -> None:
@@ -392,6 +394,7 @@ def _read(path: str) -> bytes:
 
 
 def cmd_check_log(args, environ) -> int:
+    from harness.frontends import checklog
     return checklog.main(args)
 
 
@@ -402,6 +405,7 @@ def cmd_setup(args, environ) -> int:
         return 0
     top = Path(args.workspace).expanduser()
     print(f"setting up the west workspace at {top}", file=sys.stderr)
+    from harness import setup
     setup.setup(top, Path(args.mirror) if args.mirror else None,
                 say=lambda m: print(m, file=sys.stderr, flush=True),
                 requirements=not args.no_requirements)
@@ -431,6 +435,7 @@ def _setup_renode(args, environ) -> None:
 
 
 def cmd_doctor(args, environ) -> int:
+    from harness.frontends import doctor
     return doctor.main(args.workspace, environ)
 
 

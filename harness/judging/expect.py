@@ -60,7 +60,7 @@ class Expectation:
     events: list[EventSpec]
     rules: list[Rule]
     fail_on: list[re.Pattern] = field(default_factory=list)
-    after_success_s: float = 0.2
+    after_success_s: float | None = None    # None: the emulator's own window (Judge.settle_s)
 
     def event(self, name: str) -> EventSpec:
         return next(e for e in self.events if e.name == name)
@@ -75,7 +75,8 @@ def parse(data, where: str = "<spec>") -> Expectation:
     rules = [_rule(text, names, where) for text in data.get("order") or []]
     _no_impossible_cycle(rules, where)
     fail_on = [_pattern(item, f"{where}: fail_on") for item in data.get("fail_on") or []]
-    return Expectation(where, events, rules, fail_on, float(data.get("after_success_s", 0.2)))
+    window = data.get("after_success_s")
+    return Expectation(where, events, rules, fail_on, None if window is None else float(window))
 
 
 def _no_unknown(body: dict, allowed: set, where: str) -> None:

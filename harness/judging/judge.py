@@ -19,6 +19,7 @@ from harness.judging.verdict import Outcome, Verdict
 
 DUMP_GRACE_S = 0.5     # host seconds to wait for the rest of a fault dump
 TAIL = 20
+DEFAULT_SETTLE_S = 0.2  # host seconds of capture after completion (adapters set their own)
 
 
 @dataclass
@@ -47,6 +48,7 @@ class Judge:
         self.nlines = 0
         self._fatal_at: float | None = None
         self._done_at: float | None = None
+        self.settle_s = DEFAULT_SETTLE_S          # the capture window, unless the spec sets one
 
     def feed(self, lineno: int, text: str, t: float) -> None:
         """A UART line; a log line split by another one is reassembled first (Splicer)."""
@@ -96,7 +98,14 @@ class Judge:
             return self.dump.complete or now - self._fatal_at >= DUMP_GRACE_S
         if self.forbidden or self.matcher.violation:
             return True
-        return self._done_at is not None and now - self._done_at >= self.spec.after_success_s
+        return self._done_at is not None and now - self._done_at >= self.window_s
+
+    @property
+    def window_s(self) -> float:
+        """Host seconds to keep capturing after completion, so a late fault is caught:
+        the expectation's `after_success_s`, else the emulator's `settle_s`."""
+        given = self.spec.after_success_s
+        return self.settle_s if given is None else given
 
     def outcome(self, ending: Ending) -> Outcome:
         self.finish()
