@@ -8,14 +8,13 @@ the firmware.
 """
 from __future__ import annotations
 
+import errno
 import signal
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from harness.errors import HarnessError, Interrupted
 from harness.judging.verdict import Outcome, Verdict
-
-ENOSPC = 28
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,7 @@ class Failure:
 def host_error(exc: OSError) -> str:
     """One line naming what failed and where, e.g. 'No space left on device: /out/x.log'."""
     where = f": {exc.filename}" if exc.filename else ""
-    full = " (the disk is full: nothing more could be written)" if exc.errno == ENOSPC else ""
+    full = " (the disk is full: nothing more could be written)" if exc.errno == errno.ENOSPC else ""
     return f"host error {exc.strerror or exc}{where}{full}"
 
 

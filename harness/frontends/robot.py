@@ -168,7 +168,6 @@ class Emulation:
         self._device = None
         self._default_timeout = float(timeout)
         self._logged = 0            # UART lines already copied into Robot's log
-        self._last = None           # the RunResult of the last `Run Firmware`
 
     # -- building and starting -------------------------------------------
     @keyword
@@ -451,14 +450,7 @@ class Emulation:
         | ${verdict} = | Run Firmware | fault_demo | qemu_x86 | qemu | isolation=${False} |
         | Should Be Equal | ${verdict} | CRASH |
         """
-        previous, self.session.isolation = self.session.isolation, isolation
-        try:
-            result = self._call(lambda: self.session.run(apps.load(app), [board], [emulator]))[0]
-        finally:
-            self.session.isolation = previous
-        logger.info(f"{result.verdict}: {result.outcome.reason}\nartifacts: {result.run_dir}")
-        self._last = result
-        return result.verdict.label
+        return self._run(app, board, emulator, isolation).verdict.label
 
     @keyword
     def firmware_should_pass(self, app: str = apps.DEFAULT_APP, board: str = boards.DEFAULT_BOARD,
@@ -478,13 +470,23 @@ class Emulation:
         Example:
         | Firmware Should Pass | prod_consumer | mps2_an385 | renode |
         """
-        verdict = self.run_firmware(app, board, emulator, isolation)
-        result = self._last
-        if verdict == Verdict.SKIPPED.label:
+        result = self._run(app, board, emulator, isolation)
+        if result.verdict is Verdict.SKIPPED:
             from robot.libraries.BuiltIn import BuiltIn
             BuiltIn().skip(f"SKIPPED: {result.outcome.reason}")
-        if verdict != Verdict.PASS.label:
-            raise AssertionError(f"{verdict}: {result.outcome.reason}\nartifacts: {result.run_dir}")
+        if result.verdict is not Verdict.PASS:
+            raise AssertionError(f"{result.verdict}: {result.outcome.reason}\n"
+                                 f"artifacts: {result.run_dir}")
+
+    def _run(self, app: str, board: str, emulator: str, isolation: bool):
+        """One whole run (the RunResult), its verdict and artifacts in Robot's log."""
+        previous, self.session.isolation = self.session.isolation, isolation
+        try:
+            result = self._call(lambda: self.session.run(apps.load(app), [board], [emulator]))[0]
+        finally:
+            self.session.isolation = previous
+        logger.info(f"{result.verdict}: {result.outcome.reason}\nartifacts: {result.run_dir}")
+        return result
 
     @keyword
     def isolation_should_be_enforced(self, board: str = boards.DEFAULT_BOARD, emulator: str = "qemu") -> dict:
