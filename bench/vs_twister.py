@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -51,9 +52,12 @@ def main() -> int:
     figures = {}
     if not a.compare_only:
         if not a.warm_only:
+            for stale in (tw_out, hx_out, *ccache_dirs(a.out).values()):
+                shutil.rmtree(stale, ignore_errors=True)     # cold: nothing built, empty caches
             figures["cold"] = side_by_side(twister, harness, env, a.out)
             keep(tw_out, Path(a.out) / "twister-cold")
         figures["warm"] = side_by_side(twister + ["--test-only"], harness, env, a.out)
+    print(f"ccache: {shutil.which('ccache') or 'not installed'} (each tool its own cache)")
     for mode, (tw_s, hx_s) in figures.items():
         print(f"{mode:<5} twister {tw_s:7.1f} s   harness {hx_s:7.1f} s   ratio {hx_s / tw_s:.2f} x")
     # --test-only leaves the skipped scenarios out: judge against the cold run's files
@@ -83,14 +87,21 @@ def parse_args():
     return p.parse_args()
 
 
+def ccache_dirs(out) -> dict[str, Path]:
+    """Each tool's own ccache (Zephyr compiles through ccache when it is installed), so
+    neither reuses the other's objects; both start empty in a cold comparison."""
+    return {name: Path(out) / f"ccache-{name}" for name in ("twister", "harness")}
+
+
 def side_by_side(twister, harness, env, out) -> tuple[float, float]:
     Path(out).mkdir(parents=True, exist_ok=True)
     times = []
+    caches = ccache_dirs(out)
     for name, cmd in (("twister", twister), ("harness", harness)):
         t0 = time.monotonic()
         with open(Path(out) / f"{name}.log", "w") as log:
-            subprocess.run(cmd, env=env, cwd=out, stdout=log, stderr=subprocess.STDOUT,
-                           stdin=subprocess.DEVNULL)
+            subprocess.run(cmd, env={**env, "CCACHE_DIR": str(caches[name])}, cwd=out,
+                           stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         times.append(time.monotonic() - t0)
     return times[0], times[1]
 

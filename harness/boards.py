@@ -10,6 +10,8 @@ import yaml
 from harness.errors import UsageError
 from harness.paths import BOARDS_DIR
 
+PROTECTION_KINDS = ("mpu", "mmu", "none")      # none: runs, but no PASS can be certified
+NO_PROTECTION = "none"
 DEFAULT_BOARD = "mps2_an385"      # Keyword and fixture default: Armv7-M MPU, QEMU and Renode
 # Zephyr 3.7 moved to the hardware model v2: board/soc[/variant] names. Ours, both ways;
 # a board file may name its own with `hwmv2_name:`.
@@ -37,7 +39,7 @@ def zephyr_name(board: "Board", zephyr_version: str) -> str:
 class Board:
     name: str
     arch: str
-    protection: str                 # "mpu" | "mmu"
+    protection: str                 # "mpu" | "mmu" | "none"
     protection_detail: str
     emulators: dict = field(default_factory=dict)   # emulator name -> its settings
     path: Path | None = None
@@ -55,7 +57,7 @@ class Board:
 TOP_KEYS = {"name", "arch", "protection", "emulators", "hwmv2_name", "zephyr_board"}
 EMULATOR_KEYS = {
     "qemu": {"binary", "args", "timeout_s", "stall_check_s"},
-    "renode": {"binary", "platform", "uart", "commands", "timeout_s", "stall_check_s",
+    "renode": {"binary", "platform", "script", "uart", "commands", "timeout_s", "stall_check_s",
                "min_version", "uart_transport"},
 }
 
@@ -99,6 +101,9 @@ def platform_file(board: Board, settings: dict) -> Path:
 
 
 def _check(board: Board, data: dict, path: Path) -> None:
+    if board.protection not in PROTECTION_KINDS:
+        raise UsageError(f"{path}: protection.kind must be one of {', '.join(PROTECTION_KINDS)}, "
+                         f"not {board.protection!r}")
     unknown = set(data) - TOP_KEYS
     if unknown:
         raise UsageError(f"{path}: unknown key(s) {sorted(unknown)}", f"allowed: {sorted(TOP_KEYS)}")
@@ -115,10 +120,27 @@ def _check(board: Board, data: dict, path: Path) -> None:
                                            and re.fullmatch(r"\d+\.\d+(\.\d+)?", wanted)):
                 raise UsageError(f"{path}: renode min_version must be a quoted version like "
                                  f"\"1.14\", not {wanted!r}")
-            if "platform" not in settings or "uart" not in settings:
-                raise UsageError(f"{path}: renode needs platform: and uart:")
-            if not platform_file(board, settings).is_file():
-                raise UsageError(f"{path}: renode platform {platform_file(board, settings)} not found",
-                                 "platform: is relative to the board file's directory")
+            _check_renode(board, settings, path)
         if emu == "qemu" and "binary" not in settings:
             raise UsageError(f"{path}: qemu needs binary: (e.g. qemu-system-arm)")
+
+
+def _check_renode(board: Board, settings: dict, path: Path) -> None:
+    """A platform description and its UART, or a Renode script (`script: zephyr`: the
+    Zephyr board's own, found in the build; else a file relative to the board file)."""
+    if "script" in settings:
+        if "platform" in settings:
+            raise UsageError(f"{path}: renode takes platform: or script:, not both",
+                             "a script creates the machine itself")
+        if settings["script"] == "zephyr":
+            return
+        key = "script"
+    elif "platform" in settings and "uart" in settings:
+        key = "platform"
+    else:
+        raise UsageError(f"{path}: renode needs platform: and uart:, or script:",
+                         "script: zephyr runs the Zephyr board's own support/*.resc")
+    wanted = platform_file(board, {"platform": settings[key]})
+    if not wanted.is_file():
+        raise UsageError(f"{path}: renode {key} {wanted} not found",
+                         f"{key}: is relative to the board file's directory")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from harness.errors import BuildError, Interrupted, SetupError
 from harness.lifeline import LIFELINE
-from harness.process import kill_session
+from harness.process import kill_session, which
 
 ERROR_LINE = re.compile(r"(error:|Error:|CMake Error|FAILED:|fatal error|undefined reference)")
 MISSING_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
@@ -89,6 +89,28 @@ def build(*, source: Path, board: str, build_dir: Path, log_path: Path, workspac
         _failed(board, rc, log_path)
     stamp.write_text("\n".join(args))
     return Built(elf, build_dir, log_path, seconds, sha256(elf))
+
+
+def shared_compiles(build_root: Path, environ: dict) -> dict:
+    """ccache settings (Zephyr compiles through ccache when it is on PATH) that let the
+    build directories under `build_root` share objects: paths under it are hashed
+    relative to the build directory (so scenarios of one app whose configuration is
+    the same reuse each other's kernel and library objects), and the working
+    directory is not hashed. Paths outside it stay absolute, so __FILE__ and Zephyr's
+    -fmacro-prefix-map work as without ccache. The user's own CCACHE_* settings win."""
+    if not which("ccache", environ):
+        return {}
+    return {"CCACHE_BASEDIR": str(build_root.resolve()), "CCACHE_NOHASHDIR": "1"}
+
+
+def finished(build_dir: Path) -> bool:
+    """Whether the last build in `build_dir` ran to the end (its stamp is written last)."""
+    stamp = build_dir.with_name(build_dir.name + ".cmake-args")
+    elf = build_dir / "zephyr" / "zephyr.elf"
+    try:
+        return stamp.stat().st_mtime_ns >= elf.stat().st_mtime_ns
+    except OSError:
+        return False
 
 
 def _failed(board: str, rc: int, log_path: Path):

@@ -2,6 +2,7 @@
 `west build` per (app, board), shared by parallel runs."""
 from __future__ import annotations
 
+import shutil
 import threading
 from pathlib import Path
 from typing import Callable
@@ -64,6 +65,20 @@ class Builds:
         except Exception:                       # noqa: BLE001  reported by the run's own call
             pass
 
+    def earlier_image(self, app, board, dest: Path) -> Built | None:
+        """A copy in `dest` of the ELF an earlier build of (app, board) left, to boot
+        while this session's build checks it; None when there is none to trust yet
+        (never built, --pristine, built already this session, or building elsewhere)."""
+        key = (app.name, board.name)
+        build_dir = self.build_dirs.get(key, self.out_dir / "build" / app.name / board.name)
+        elf = build_dir / "zephyr" / "zephyr.elf"
+        if self.pristine or key in self._built or key in self._failed \
+                or not build_mod.finished(build_dir) or not elf.is_file():
+            return None
+        copy = dest / "zephyr.elf"
+        shutil.copyfile(elf, copy)
+        return Built(copy, build_dir, self.log_path(*key), 0.0, build_mod.sha256(copy))
+
     def provide(self, app: str, board: str, built: Built) -> None:
         """Use firmware built elsewhere for (app, board) instead of building it."""
         self._built[(app, board)] = built
@@ -80,10 +95,13 @@ class Builds:
         build_dir = self.build_dirs.get((app.name, board.name),
                                         self.out_dir / "build" / app.name / board.name)
         self.say(f"building {app.name} for {board.name} (west build -d {build_dir})")
+        environ = self.environ
+        if build_dir.parent.parent == self.out_dir / "build":
+            environ = {**build_mod.shared_compiles(self.out_dir / "build", environ), **environ}
         return build_mod.build(
             source=app.source_dir(self.workspace.zephyr_base),
             board=boards.zephyr_name(board, self.workspace.version()),
             build_dir=build_dir, log_path=self.log_path(app.name, board.name),
-            workspace=self.workspace, toolchain=self.toolchain(board), environ=self.environ,
+            workspace=self.workspace, toolchain=self.toolchain(board), environ=environ,
             pristine=self.pristine, say=self.say, cancel=self.cancel, cmake_args=app.cmake_args,
             extra_configs=app.extra_configs, before_compile=before_compile)

@@ -42,24 +42,48 @@ class Pipeline(Protocol):
 
 
 def certify(session: Pipeline, board, emu: str, fresh: bool = False) -> RunResult:
+    """The certificate of (board, emu): from the cache, else from a run of the probe."""
     with session.builds.lock(("certificate", board.name, emu)):
-        return _certify(session, board, emu, fresh)
+        found = None if fresh else _cached(session, board, emu)
+        return found or _prove(session, board, emu)
 
 
-def _certify(session: Pipeline, board, emu: str, fresh: bool) -> RunResult:
+def cached(session: Pipeline, board, emu: str) -> RunResult | None:
+    """The cached certificate for the probe as it builds now (usually a no-op build),
+    or None: what a run can look up while its own firmware boots."""
+    with session.builds.lock(("certificate", board.name, emu)):
+        return _cached(session, board, emu)
+
+
+def _cache_path(session: Pipeline, board, emu: str) -> Path:
+    built = session.builds.firmware(apps.load(PROBE_APP), board)
+    emulator = session.emulators.adapter(board, emu, session.out_dir)
+    key = hashlib.sha256(f"{board.name}|{emu}|{emulator.version()}|"
+                         f"{_settings(board, emulator.settings)}|{built.sha256}|"
+                         f"{_judging_rules()}".encode()).hexdigest()[:16]
+    return session.out_dir / "isolation-cache" / f"{board.name}.{emu}.{key}.json"
+
+
+def _cached(session: Pipeline, board, emu: str) -> RunResult | None:
+    if board.protection == boards.NO_PROTECTION:
+        return _nothing_to_prove(board, emu, session.out_dir)
+    cache = _cache_path(session, board, emu)
+    if not cache.is_file():
+        return None
+    data = json.loads(cache.read_text())
+    cert = {**data["certificate"], "cached": True}
+    outcome = Outcome(Verdict[data["verdict"]], data["reason"], {"certificate": cert})
+    return RunResult(PROBE_APP, board.name, emu, outcome, session.out_dir / data["run_dir"],
+                     provenance=data["provenance"], certificate=cert)
+
+
+def _prove(session: Pipeline, board, emu: str) -> RunResult:
+    if board.protection == boards.NO_PROTECTION:
+        return _nothing_to_prove(board, emu, session.out_dir)
     app = apps.load(PROBE_APP)
     built = session.builds.firmware(app, board)
-    emulator = session.emulators.adapter(board, emu, session.out_dir)
-    version = emulator.version()
-    key = hashlib.sha256(f"{board.name}|{emu}|{version}|{_settings(board, emulator.settings)}|"
-                         f"{built.sha256}|{_judging_rules()}".encode()).hexdigest()[:16]
-    cache = session.out_dir / "isolation-cache" / f"{board.name}.{emu}.{key}.json"
-    if cache.is_file() and not fresh:
-        data = json.loads(cache.read_text())
-        cert = {**data["certificate"], "cached": True}
-        outcome = Outcome(Verdict[data["verdict"]], data["reason"], {"certificate": cert})
-        return RunResult(app.name, board.name, emu, outcome, session.out_dir / data["run_dir"],
-                         provenance=data["provenance"], certificate=cert)
+    version = session.emulators.adapter(board, emu, session.out_dir).version()
+    cache = _cache_path(session, board, emu)
     result = session.run_one(app, board, emu, lambda: ProbeJudge(board.protection))
     cert = result.outcome.evidence.get("certificate") or {"status": "INVALID",
                                                           "summary": result.outcome.reason}
@@ -75,12 +99,26 @@ def _certify(session: Pipeline, board, emu: str, fresh: bool) -> RunResult:
     return result
 
 
+def _nothing_to_prove(board, emu: str, out_dir: Path) -> RunResult:
+    """A board without an MPU/MMU (protection: none): no probe, and no certificate, so
+    its PASSes stay UNTRUSTED unless the user runs with --no-isolation."""
+    summary = (f"{board.name} has no memory protection to prove (protection: none in "
+               f"{board.path}); run with --no-isolation to accept PASSes without a proof")
+    cert = {"status": "NOT_APPLICABLE", "summary": summary, "protection": board.protection,
+            "board": board.name, "emulator": emu, "cached": False, "run_dir": None,
+            "elf_sha256": None, "cases": []}
+    return RunResult(PROBE_APP, board.name, emu, Outcome(Verdict.SKIPPED, summary,
+                                                         {"certificate": cert}),
+                     out_dir, certificate=cert)
+
+
 def _settings(board, settings: dict) -> str:
-    """The emulator settings, with the platform description's contents."""
+    """The emulator settings, with the contents of the Renode files they name."""
     text = json.dumps(settings, sort_keys=True, default=str)
-    if settings.get("platform"):
-        platform = boards.platform_file(board, settings)
-        text += platform.read_text() if platform.is_file() else ""
+    for key in ("platform", "script"):       # a board file's own Renode files
+        if settings.get(key) and settings[key] != "zephyr":
+            described = boards.platform_file(board, {"platform": settings[key]})
+            text += described.read_text() if described.is_file() else ""
     return text
 
 

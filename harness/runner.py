@@ -25,10 +25,12 @@ from harness import (
     symbols,
     toolchain,
 )
+from harness.background import AnyOf, Background
+from harness.build import Built
 from harness.builds import Builds
 from harness.device import Device
 from harness.emulators import Emulators
-from harness.errors import HarnessError, SetupError, UsageError
+from harness.errors import HarnessError, Interrupted, SetupError, UsageError
 from harness.judging import agreement
 from harness.judging.judge import Judge
 from harness.judging.results import RunResult
@@ -57,7 +59,9 @@ def validate(board_names, emulator_names, board_dirs=boards_mod.BOARDS_DIR) -> l
     pairs = []
     for name in board_names:
         board = boards_mod.load(name, board_dirs)
-        for emu in emulator_names or [DEFAULT_EMULATOR]:
+        # without names: QEMU, or the emulator a board without QEMU describes (hifive1: Renode)
+        for emu in emulator_names or ([DEFAULT_EMULATOR] if DEFAULT_EMULATOR in board.emulators
+                                      else list(board.emulators)[:1] or [DEFAULT_EMULATOR]):
             board.emulator(emu)
             pairs.append((board, emu))
     return pairs
@@ -152,45 +156,46 @@ class Session:
             self.emulators.adapter(board, emu, self.out_dir).check_version()
         except (SetupError, UsageError) as exc:
             return self._reported(app, board, emu, boundary.outcome(exc))
-        cert = None
+        certificate = None
         if self.isolation:
-            # the app's build (a no-op when up to date) overlaps the certificate's lookup
-            # or the probe's run; a scenario filter's configure-first build stays in order
-            if not run.get("before_compile"):
-                threading.Thread(target=self.builds.prefetch, args=(app, board), daemon=True,
-                                 name=f"build {app.name} {board.name}").start()
-            try:
-                cert = isolation_run.certify(self, board, emu).certificate
-            except HarnessError as exc:
-                if exc.verdict is Verdict.INTERRUPTED:
-                    raise
-                if exc.verdict is Verdict.BAD_INPUT:
-                    return self._reported(app, board, emu, boundary.outcome(exc))
-                cert = {"status": "INVALID", "summary": f"probe could not run: {exc}"}
+            # the certificate's lookup (the probe's no-op build) overlaps the app's build
+            # and boot; a certificate not in the cache is made by running the probe after
+            lookup = Background(isolation_run.cached, self, board, emu)
+            certificate = lambda: self._certificate(lookup, board, emu)   # noqa: E731
         make_judge = run.pop("make_judge", None) or (lambda: Judge(spec))
-        return self.run_one(app, board, emu, make_judge, cert, **run)
+        return self.run_one(app, board, emu, make_judge, certificate, **run)
 
-    def run_one(self, app, board, emu: str, make_judge, certificate: dict | None = None, *,
+    def _certificate(self, lookup: "Background", board, emu: str) -> dict:
+        try:
+            return (lookup.result() or isolation_run.certify(self, board, emu)).certificate
+        except HarnessError as exc:
+            if exc.verdict in (Verdict.INTERRUPTED, Verdict.BAD_INPUT):
+                raise
+            return {"status": "INVALID", "summary": f"probe could not run: {exc}"}
+
+    def run_one(self, app, board, emu: str, make_judge, certificate=None, *,
                 before_compile=None, build_only: bool = False,
                 timeout_s: float | None = None) -> RunResult:
         """Build, boot and judge once; reports are written whatever happens. With a
-        `certificate`, a PASS on a board whose isolation is not proven is UNTRUSTED.
-        `before_compile` sees the configured build (a filter may skip the run there);
-        `build_only` stops after the build; `timeout_s` (host seconds) is the run's
-        budget unless the session sets one."""
+        `certificate` (a dict, or a function that gives it once the run is over), a PASS
+        on a board whose isolation is not proven is UNTRUSTED. `before_compile` sees the
+        configured build (a filter may skip the run there); `build_only` stops after the
+        build; `timeout_s` (host seconds) is the run's budget unless the session sets one."""
         run_dir = self.new_run_dir(app.name, board.name, emu)
         result = RunResult(app.name, board.name, emu,
                            Outcome(Verdict.HARNESS_ERROR, "the run ended before a verdict"), run_dir)
         t0 = time.monotonic()
         try:
-            built = self.builds.firmware(app, board, before_compile)
-            result.timings["build_s"] = round(built.seconds, 3)
-            result.provenance = self.provenance(board, built)
-            self._keep(built.log, run_dir / "build.log", result)
-            if build_only:
-                result.outcome = Outcome(Verdict.SKIPPED, "build_only: built, not run")
+            if before_compile or build_only:
+                built = self._built(result, app, board, before_compile)
+                result.outcome = Outcome(Verdict.SKIPPED, "build_only: built, not run") \
+                    if build_only else result.outcome
+                if not build_only:
+                    result = self.boot(result, board, emu, built, make_judge(), timeout_s)
             else:
-                result = self.boot(result, board, emu, built, make_judge(), timeout_s)
+                result = self._build_and_boot(result, app, board, emu, make_judge, timeout_s)
+            if callable(certificate):
+                certificate = certificate()
         except BaseException as exc:    # the one boundary: result.json says what the CLI says
             result.outcome = boundary.outcome(exc)
             self._keep_build_log(app, board, result)
@@ -198,7 +203,7 @@ class Session:
                 raise                   # a signal, or a bug of ours: the front end's boundary
         finally:
             result.timings["total_s"] = round(time.monotonic() - t0, 3)
-            if certificate is not None:
+            if isinstance(certificate, dict):
                 _back_with(result, certificate)
             try:
                 self.report(result)
@@ -207,6 +212,46 @@ class Session:
                               f"ended {result.verdict.label} ({result.outcome.reason})",
                               exc.filename) from None
         return result
+
+    def _built(self, result: RunResult, app, board, before_compile=None) -> Built:
+        built = self.builds.firmware(app, board, before_compile)
+        result.timings["build_s"] = round(built.seconds, 3)
+        result.provenance.update(self.provenance(board, built))   # a boot beside it adds its own
+        self._keep(built.log, result.run_dir / "build.log", result)
+        return built
+
+    def _build_and_boot(self, result: RunResult, app, board, emu: str, make_judge,
+                        timeout_s: float | None) -> RunResult:
+        """Boot the image the last build made while the build checks it (usually a
+        no-op); that boot counts only if the build gives the very same bytes (sha256),
+        else (or if it fails) it is stopped and the new image boots."""
+        early = self.builds.earlier_image(app, board, result.run_dir)
+        if early is None:
+            return self.boot(result, board, emu, self._built(result, app, board), make_judge(),
+                             timeout_s)
+        stale = threading.Event()
+        building = Background(self._built, result, app, board)
+        building.then(lambda built, exc: exc or built.sha256 != early.sha256, stale)
+        booted = None
+        try:
+            booted = self.boot(result, board, emu, early, make_judge(), timeout_s,
+                               cancel=AnyOf(self.cancel, stale))
+        except Interrupted:
+            if self.cancel.is_set() or not stale.is_set():
+                raise               # the harness is stopping, not the stale image
+        finally:
+            early.elf.unlink(missing_ok=True)       # the build directory has the same bytes
+        built = building.result()                   # the build's own error, if it failed
+        if booted is not None and not stale.is_set():
+            booted.timings["boot_overlapped_build"] = True
+            return booted
+        self.say(f"  {app.name} for {board.name}: the build changed the firmware "
+                 f"(sha256 {built.sha256[:12]}, booted {early.sha256[:12]}): booting it again")
+        for stale_file in result.run_dir.iterdir():     # what the stale boot left
+            if stale_file.name != "build.log":
+                stale_file.unlink()
+        result.outcome = Outcome(Verdict.HARNESS_ERROR, "the run ended before a verdict")
+        return self.boot(result, board, emu, built, make_judge(), timeout_s)
 
     def _reported(self, app, board, emu: str, outcome: Outcome) -> RunResult:
         """A run that ended before building (its reports written all the same)."""
@@ -236,15 +281,16 @@ class Session:
                       built.elf)
 
     def boot(self, result: RunResult, board, emu: str, built, judge,
-             timeout_s: float | None = None) -> RunResult:
+             timeout_s: float | None = None, cancel=None) -> RunResult:
         emulator = self.emulators.adapter(board, emu, result.run_dir)
+        emulator.build_dir = built.build_dir
         settings = emulator.settings
         result.provenance["emulator"] = f"{emu}: {emulator.version()}"
         timeout = (self.timeout_s or timeout_s or self.default_timeout_s
                    or float(settings.get("timeout_s", 30)))
         judge.settle_s = emulator.settle_s
         try:
-            watched = watch(emulator, built.elf, judge, timeout, cancel=self.cancel)
+            watched = watch(emulator, built.elf, judge, timeout, cancel=cancel or self.cancel)
         finally:
             result.artifacts.update(uart_raw=str(result.run_dir / "uart.raw"),
                                     emulator_log=str(result.run_dir / f"{emu}.log"))

@@ -115,3 +115,33 @@ def test_each_renode_version_here_certifies_and_passes_mps2_an385(renode_run, ha
     result = json.loads((latest / "result.json").read_text())
     assert result["isolation"]["status"] == "CERTIFIED"
     assert RENODE_VERSION.match(result["provenance"]["emulator"].removeprefix("renode: "))
+
+
+@pytest.fixture(scope="module")
+def riscv_toolchain():
+    from harness import toolchain
+    from harness.errors import SetupError
+    try:
+        return toolchain.find("riscv", dict(os.environ))
+    except SetupError as exc:
+        pytest.skip(f"{exc.message}: {exc.hint}")
+
+
+def test_a_zephyr_boards_own_renode_script_runs_an_app(zephyr_workspace, renode, riscv_toolchain,
+                                                      harness_out, capsys):
+    """m2gl025_miv (`script: zephyr`): Zephyr's boards/riscv/m2gl025_miv/support/*.resc,
+    its showAnalyzer UART sent to the harness; no MPU, so a PASS needs --no-isolation."""
+    app = str(zephyr_workspace.zephyr_base / "samples" / "hello_world")
+    rc = main(["run", "--app", app, "--board", "m2gl025_miv", "--no-isolation",
+               "--out", str(harness_out)])
+    latest = harness_out / "runs" / "sample.basic.helloworld" / "m2gl025_miv.renode" / "latest"
+    result = json.loads((latest / "result.json").read_text())
+    assert rc == 0 and result["verdict"] == "PASS", result["reason"]
+    assert "Hello World! m2gl025_miv" in (latest / "uart.raw").read_text()
+    script = (latest / "board.resc").read_text()
+    assert "# (harness) showAnalyzer uart" in script and "$ORIGIN" not in script
+    assert "include @" in (latest / "renode-monitor.txt").read_text()
+    rc = main(["run", "--app", app, "--board", "m2gl025_miv", "--out", str(harness_out)])
+    result = json.loads((latest.parent / "latest" / "result.json").read_text())
+    assert result["verdict"] == "UNTRUSTED" and "no memory protection" in result["reason"]
+    assert result["isolation"]["status"] == "NOT_APPLICABLE"

@@ -24,6 +24,7 @@ class Emulator(abc.ABC):
     name = "emulator"
     install_hint = ""
     pool_class = None        # adapters whose processes a session may reuse name their pool
+    build_dir: Path | None = None   # the firmware's build directory, where the caller knows it
     settle_s = 0.2           # host seconds of capture after the expected sequence completed,
                              # to catch a late fault (an expectation's after_success_s wins)
 

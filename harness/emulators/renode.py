@@ -25,6 +25,7 @@ import shutil
 from pathlib import Path
 
 from harness.boards import platform_file
+from harness.emulators import resc
 from harness.emulators.base import Emulator
 from harness.emulators.renode_host import HostPool, RenodeHost
 from harness.errors import EmulatorError, SetupError, UsageError
@@ -72,24 +73,39 @@ class Renode(Emulator):
     def launch(self, elf: Path) -> int | Path:
         binary = self.binary()
         self.check_version()
-        endpoint, attach = self._uart()
+        machine, uart = self._machine(elf)
+        endpoint, attach = self._uart(uart)
         self.teardown = {}
         self.host = self.pool.take(binary) if self.pool else \
             RenodeHost(binary, self.run_dir / "renode-host", self.environ)
         self.proc, self.monitor = self.host.proc, self.host.monitor
         self._log_from, self._transcript_from = self.host.log_size(), len(self.monitor.transcript)
         self.host.runs += 1
-        platform = platform_file(self.board, self.settings)
-        for command in [f'mach create "{self.board.name}"',
-                        f"machine LoadPlatformDescription @{platform}",
-                        f"sysbus LoadELF @{elf}", *attach,
-                        *self.settings.get("commands", [])]:
+        for command in [*machine, *attach, *self.settings.get("commands", [])]:
             self.monitor.execute(command)
         return endpoint
 
-    def _uart(self) -> tuple[int | Path, list[str]]:
+    def _machine(self, elf: Path) -> tuple[list[str], str]:
+        """The monitor commands that create the machine with `elf` loaded, and its UART:
+        from the board's platform description, or from a Renode script (`script:`)."""
+        if "script" not in self.settings:
+            platform = platform_file(self.board, self.settings)
+            return [f'mach create "{self.board.name}"', f"machine LoadPlatformDescription "
+                    f"@{platform}", f"sysbus LoadELF @{elf}"], self.settings["uart"]
+        wanted = self.settings["script"]
+        script = resc.load(resc.zephyr_script(self.build_dir or elf.parent.parent) if wanted == resc.ZEPHYR
+                           else platform_file(self.board, {"platform": wanted}))
+        uart = self.settings.get("uart") or script.uart
+        if not uart:
+            raise UsageError(f"the Renode script {script.path} shows no UART (showAnalyzer)",
+                             f"name the console UART with `uart:` in {self.board.path}")
+        copy = self.run_dir / "board.resc"       # kept with the run: what Renode was given
+        copy.write_text(script.text)
+        return [f"$bin=@{elf}", f"include @{copy}"], uart
+
+    def _uart(self, uart: str) -> tuple[int | Path, list[str]]:
         """Where the UART goes, and the monitor commands that send it there."""
-        uart, transport = self.settings["uart"], self.settings.get("uart_transport", "file")
+        transport = self.settings.get("uart_transport", "file")
         if transport == "socket":
             port = free_port()
             return port, [f'emulation CreateServerSocketTerminal {port} "term" false',

@@ -92,6 +92,11 @@ def handle(command: str, state: dict):
     if command.startswith("machine LoadPlatformDescription"):
         path = command.split("@", 1)[1]
         return "" if os.path.isfile(path) else f"Could not find file '{path}'\n\r"
+    if command.startswith("$bin=@"):
+        state["bin"] = command.split("@", 1)[1]
+        return ""
+    if command.startswith("include @"):
+        return include(command.split("@", 1)[1], state)
     if command.startswith("sysbus LoadELF"):
         path = command.split("@", 1)[1]
         state["scenario"] = load_scenario(path)
@@ -121,6 +126,28 @@ def handle(command: str, state: dict):
         v = state["vtime"]
         return (f"[Domain = Elapsed Virtual Time: 00:00:{v:09.6f}\n\rElapsed Host Time: x\n\r"
                 "Quantum: 00:00:00.000100]\n\r")
+    return ""
+
+
+def include(path: str, state: dict) -> str:
+    """Just enough of a .resc: mach create, platform files that must exist, a macro that
+    loads $bin; showAnalyzer fails as a headless Renode with no window would."""
+    if not os.path.isfile(path):
+        return f"Could not find file '{path}'\n\r"
+    text = open(path).read()
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("showAnalyzer"):
+            return f"There was an error executing command '{line}'\n\rno window (headless)\n\r"
+        m = re.match(r"mach create \$?(\S+)", line)
+        if m:
+            state["prompt"] = m.group(1).strip('"')
+        m = re.match(r"machine LoadPlatformDescription @(\S+)", line)
+        if m and not os.path.isfile(m.group(1)):
+            return f"Could not find file '{m.group(1)}'\n\r"
+    if "LoadELF $bin" in text:
+        state["scenario"] = load_scenario(state["bin"])
+        print(f"[INFO] sysbus: Loading {state['bin']}", flush=True)
     return ""
 
 
