@@ -79,6 +79,8 @@ class OwnedProcess:
                     action() if callable(action) else os.killpg(self.sid, action)
                 except (OSError, ConnectionError) as exc:
                     log.debug("%s failed: %s", name, exc)
+                    if name == "quit":
+                        continue            # nothing asked: no grace to wait for
                 if self._wait(grace if name == "quit" else 1.0):
                     self.ended_by = self.ended_by or name
                     break

@@ -7,7 +7,7 @@ The "-kernel" argument is a JSON scenario instead of an ELF:
    "then": "hang" | "exit" | "close" | "babble" | "die",
    "rc": 0, "ignore_quit": false, "ignore_sigterm": false, "child": false,
    "bind_fail": false, "bad_args": false}
-Nothing is sent before QMP `cont`, as with `-S`.
+Nothing is sent before the UART client connects (wait=on), nor, with -S, before QMP `cont`.
 A real ELF as "-kernel" (a fake board in a project of the tests) takes its scenario
 from the file $FAKE_QEMU_SCENARIO, or $FAKE_QEMU_PROBE for the isolation probe's ELF.
 "remove_run_dir": true deletes the run directory (the fake's cwd) before the log.
@@ -56,6 +56,8 @@ def main():
     uart_srv = socket.create_server(("127.0.0.1", uart_port))
     uart, _ = uart_srv.accept()
     running = threading.Event()
+    if "-S" not in sys.argv:            # wait=on held the machine until the UART connected
+        running.set()
     threading.Thread(target=qmp_loop, args=(qmp_srv, running, scenario), daemon=True).start()
     running.wait()
     if scenario.get("remove_run_dir"):
