@@ -58,7 +58,7 @@ class Device:
     def expect_sequence(self, spec, timeout: float) -> Outcome:
         """Judge every line since boot (and what follows) against an expectation spec."""
         judge = Judge(spec)
-        judge.settle_s = self.emulator.settle_s
+        judge.settle_like(self.emulator)
         for line in self.history:
             judge.feed(line.lineno, line.text, line.t)
         ending = Ending("stopped")

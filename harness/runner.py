@@ -288,7 +288,7 @@ class Session:
         result.provenance["emulator"] = f"{emu}: {emulator.version()}"
         timeout = (self.timeout_s or timeout_s or self.default_timeout_s
                    or float(settings.get("timeout_s", 30)))
-        judge.settle_s = emulator.settle_s
+        judge.settle_like(emulator)
         try:
             watched = watch(emulator, built.elf, judge, timeout, cancel=cancel or self.cancel)
         finally:

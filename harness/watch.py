@@ -19,6 +19,7 @@ from harness.uart import UartStream
 
 log = logging.getLogger(__name__)
 POLL_S = 0.05          # longest wait for UART data before re-checking the emulator
+SETTLE_POLL_S = 0.01   # the same while a capture window in guest time runs
 EXIT_DRAIN_S = 0.5     # host seconds to collect bytes still in flight after an exit
 STALL_CHECK_S = 5.0    # host seconds between virtual-time samples (board: stall_check_s)
 
@@ -70,14 +71,16 @@ def follow(emulator, stream: UartStream, judge: Judge, budget: float, on_line=No
             if on_line:
                 on_line(line)
 
+    by_guest_time = getattr(emulator, "settle_guest_s", None) is not None
     while True:
         if cancel.is_set():
             raise Interrupted("run cancelled (the harness is stopping)")
-        take(stream.read_lines(min(POLL_S, deadline.remaining())))
+        settling = by_guest_time and judge.completed
+        take(stream.read_lines(min(SETTLE_POLL_S if settling else POLL_S, deadline.remaining())))
         now = time.monotonic()
         if judge.completed and "completed_vtime" not in marks:
             marks["completed_vtime"] = emulator.virtual_time()
-        if judge.should_stop(now - stream.t0):
+        if judge.should_stop(now - stream.t0, _guest_since(emulator, marks) if settling else None):
             return Ending("stopped")
         rc = emulator.poll() if not stream.closed else _exit_code_within(emulator, EXIT_DRAIN_S)
         if rc is not None:
@@ -91,6 +94,12 @@ def follow(emulator, stream: UartStream, judge: Judge, budget: float, on_line=No
         frozen = stall.check(now)
         if frozen:
             return Ending("stall", detail=frozen)
+
+
+def _guest_since(emulator, marks: dict) -> float | None:
+    """Guest seconds since the sequence completed (None: not reported)."""
+    then, now = marks.get("completed_vtime"), emulator.virtual_time()
+    return None if then is None or now is None else now - then
 
 
 def _exit_code_within(emulator, seconds: float) -> int | None:

@@ -54,3 +54,24 @@ def test_fail_on_pattern_fails_at_once():
     j.feed(1, "a BAD THING happened", 0.0)
     assert j.should_stop(0.0)
     assert j.outcome(Ending("stopped")).verdict is Verdict.FAIL
+
+
+def test_the_capture_window_ends_by_guest_time_where_the_emulator_reports_it(prod_spec):
+    import dataclasses
+
+    class Reporting:                    # an emulator with virtual time, as Renode's adapter
+        settle_s, settle_guest_s = 0.2, 0.5
+    judge = Judge(prod_spec)
+    judge.settle_like(Reporting)
+    for n, line in enumerate(real_log("prod_consumer.mps2_an385.qemu.log").decode().splitlines()):
+        judge.feed(n, line, 1.0)
+    assert judge.completed
+    assert not judge.should_stop(1.05, guest_since_done=0.3)       # neither window is over
+    assert judge.should_stop(1.05, guest_since_done=0.5)           # half a guest second passed
+    assert judge.should_stop(1.25, guest_since_done=0.1)           # the host cap still holds
+    assert not judge.should_stop(1.05)                             # no guest time: host window
+    own = Judge(dataclasses.replace(prod_spec, after_success_s=1.0))  # the expectation's wins
+    own.settle_like(Reporting)
+    for n, line in enumerate(real_log("prod_consumer.mps2_an385.qemu.log").decode().splitlines()):
+        own.feed(n, line, 1.0)
+    assert not own.should_stop(1.5, guest_since_done=5.0) and own.should_stop(2.0)

@@ -27,6 +27,7 @@ class Emulator(abc.ABC):
     build_dir: Path | None = None   # the firmware's build directory, where the caller knows it
     settle_s = 0.2           # host seconds of capture after the expected sequence completed,
                              # to catch a late fault (an expectation's after_success_s wins)
+    settle_guest_s: float | None = None     # or guest seconds, for emulators that report them
 
     def __init__(self, board, settings: dict, run_dir: Path, pool, environ: dict) -> None:
         self.board = board

@@ -94,7 +94,10 @@ class ProbeJudge:
     def completed(self) -> bool:
         return self.ended
 
-    def should_stop(self, now: float) -> bool:
+    def settle_like(self, emulator) -> None:
+        """The probe's run ends at its own last line: no capture window to set."""
+
+    def should_stop(self, now: float, guest_since_done: float | None = None) -> bool:
         return self.ended
 
     def outcome(self, ending: Ending) -> Outcome:

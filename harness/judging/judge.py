@@ -49,6 +49,7 @@ class Judge:
         self._fatal_at: float | None = None
         self._done_at: float | None = None
         self.settle_s = DEFAULT_SETTLE_S          # the capture window, unless the spec sets one
+        self.settle_guest_s: float | None = None  # ... or this much guest time, where reported
 
     def feed(self, lineno: int, text: str, t: float) -> None:
         """A UART line; a log line split by another one is reassembled first (Splicer)."""
@@ -93,17 +94,30 @@ class Judge:
         """The expected sequence is complete (the run may still watch for late faults)."""
         return self.matcher.done
 
-    def should_stop(self, now: float) -> bool:
+    def settle_like(self, emulator) -> None:
+        """The capture window after completion of `emulator`: host seconds (settle_s),
+        or guest seconds (settle_guest_s) where it reports its virtual time."""
+        self.settle_s, self.settle_guest_s = emulator.settle_s, emulator.settle_guest_s
+
+    def should_stop(self, now: float, guest_since_done: float | None = None) -> bool:
+        """`now`: host seconds of the run; `guest_since_done`: guest seconds since the
+        sequence completed, where the emulator reports them."""
         if self.dump.started and not self.faults_expected:
             return self.dump.complete or now - self._fatal_at >= DUMP_GRACE_S
         if self.forbidden or self.matcher.violation:
             return True
-        return self._done_at is not None and now - self._done_at >= self.window_s
+        if self._done_at is None:
+            return False
+        if self.spec.after_success_s is None and self.settle_guest_s is not None \
+                and guest_since_done is not None and guest_since_done >= self.settle_guest_s:
+            return True
+        return now - self._done_at >= self.window_s
 
     @property
     def window_s(self) -> float:
         """Host seconds to keep capturing after completion, so a late fault is caught:
-        the expectation's `after_success_s`, else the emulator's `settle_s`."""
+        the expectation's `after_success_s`, else the emulator's `settle_s` (at most: an
+        emulator with `settle_guest_s` ends the window once that much guest time passed)."""
         given = self.spec.after_success_s
         return self.settle_s if given is None else given
 
