@@ -13,6 +13,7 @@ class Background:
         self._value: Any = None
         self._error: BaseException | None = None
         self._done = threading.Event()
+        self._finished = False
         self._then: list[Callable[[], None]] = []
         self._guard = threading.Lock()
         threading.Thread(target=self._run, args=(fn, args), daemon=True,
@@ -24,10 +25,11 @@ class Background:
         except BaseException as exc:             # noqa: BLE001  handed to result()
             self._error = exc
         with self._guard:
-            self._done.set()
+            self._finished = True
             callbacks, self._then = self._then, []
-        for callback in callbacks:
+        for callback in callbacks:          # before result() returns: its waiter sees them
             callback()
+        self._done.set()
 
     def then(self, judge: Callable[[Any, BaseException | None], bool], flag: threading.Event):
         """Once done: set `flag` if `judge(value, error)` is true."""
@@ -35,7 +37,7 @@ class Background:
             if judge(self._value, self._error):
                 flag.set()
         with self._guard:
-            if not self._done.is_set():
+            if not self._finished:
                 self._then.append(callback)
                 return
         callback()

@@ -232,19 +232,24 @@ class Session:
         stale = threading.Event()
         building = Background(self._built, result, app, board)
         building.then(lambda built, exc: exc or built.sha256 != early.sha256, stale)
-        booted = None
+        booted, failed = None, None
         try:
             booted = self.boot(result, board, emu, early, make_judge(), timeout_s,
                                cancel=AnyOf(self.cancel, stale))
         except Interrupted:
             if self.cancel.is_set() or not stale.is_set():
                 raise               # the harness is stopping, not the stale image
+        except HarnessError as exc:  # e.g. the emulator failed: counts only for the same bytes
+            failed = exc
         finally:
             early.elf.unlink(missing_ok=True)       # the build directory has the same bytes
         built = building.result()                   # the build's own error, if it failed
-        if booted is not None and not stale.is_set():
-            booted.timings["boot_overlapped_build"] = True
-            return booted
+        if built.sha256 == early.sha256:
+            if failed is not None:
+                raise failed
+            if booted is not None:
+                booted.timings["boot_overlapped_build"] = True
+                return booted
         self.say(f"  {app.name} for {board.name}: the build changed the firmware "
                  f"(sha256 {built.sha256[:12]}, booted {early.sha256[:12]}): booting it again")
         for stale_file in result.run_dir.iterdir():     # what the stale boot left

@@ -138,3 +138,19 @@ def test_the_users_own_ccache_settings_win(session, monkeypatch, tmp_path):
     session.builds.environ = {"CCACHE_BASEDIR": "/mine"}
     session.builds._build(apps.load("prod_consumer"), boards.load("mps2_an385"), None)
     assert seen["CCACHE_BASEDIR"] == "/mine" and seen["CCACHE_NOHASHDIR"] == "1"
+
+
+def test_an_emulator_error_on_the_earlier_image_gives_way_to_the_new_build(session, prod_spec,
+                                                                         monkeypatch):
+    last_build(session, {"log": "", "then": "die"})          # the old image: emulator dies
+    build_gives(session, monkeypatch, {"log": PASS_LOG}, 0.5)
+    result = run(session, prod_spec)
+    assert result.verdict is Verdict.PASS, result.outcome.reason
+    assert any("booting it again" in m for m in session.said)
+
+
+def test_an_emulator_error_on_the_same_image_is_reported(session, prod_spec, monkeypatch):
+    same = {"log": "", "then": "die"}
+    last_build(session, same)
+    build_gives(session, monkeypatch, same, 0.2)
+    assert run(session, prod_spec).verdict is Verdict.EMULATOR_ERROR
