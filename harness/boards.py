@@ -12,6 +12,7 @@ from harness.paths import BOARDS_DIR
 
 PROTECTION_KINDS = ("mpu", "mmu", "none")      # none: runs, but no PASS can be certified
 NO_PROTECTION = "none"
+ZEPHYR_SCRIPT = "zephyr"    # renode `script: zephyr`: the Zephyr board's own support/*.resc
 DEFAULT_BOARD = "mps2_an385"      # Keyword and fixture default: Armv7-M MPU, QEMU and Renode
 # Zephyr 3.7 moved to the hardware model v2: board/soc[/variant] names. Ours, both ways;
 # a board file may name its own with `hwmv2_name:`.
@@ -95,9 +96,14 @@ def load(name: str, directory=BOARDS_DIR) -> Board:
     return board
 
 
+def beside(board: Board, name: str) -> Path:
+    """A file a board file names (a Renode platform or script): relative to its directory."""
+    return ((board.path.parent if board.path else BOARDS_DIR) / name).resolve()
+
+
 def platform_file(board: Board, settings: dict) -> Path:
     """A Renode platform description, relative to the board file's directory."""
-    return ((board.path.parent if board.path else BOARDS_DIR) / settings["platform"]).resolve()
+    return beside(board, settings["platform"])
 
 
 def _check(board: Board, data: dict, path: Path) -> None:
@@ -132,7 +138,7 @@ def _check_renode(board: Board, settings: dict, path: Path) -> None:
         if "platform" in settings:
             raise UsageError(f"{path}: renode takes platform: or script:, not both",
                              "a script creates the machine itself")
-        if settings["script"] == "zephyr":
+        if settings["script"] == ZEPHYR_SCRIPT:
             return
         key = "script"
     elif "platform" in settings and "uart" in settings:
@@ -140,7 +146,7 @@ def _check_renode(board: Board, settings: dict, path: Path) -> None:
     else:
         raise UsageError(f"{path}: renode needs platform: and uart:, or script:",
                          "script: zephyr runs the Zephyr board's own support/*.resc")
-    wanted = platform_file(board, {"platform": settings[key]})
+    wanted = beside(board, settings[key])
     if not wanted.is_file():
         raise UsageError(f"{path}: renode {key} {wanted} not found",
                          f"{key}: is relative to the board file's directory")

@@ -116,8 +116,8 @@ def _settings(board, settings: dict) -> str:
     """The emulator settings, with the contents of the Renode files they name."""
     text = json.dumps(settings, sort_keys=True, default=str)
     for key in ("platform", "script"):       # a board file's own Renode files
-        if settings.get(key) and settings[key] != "zephyr":
-            described = boards.platform_file(board, {"platform": settings[key]})
+        if settings.get(key) and settings[key] != boards.ZEPHYR_SCRIPT:
+            described = boards.beside(board, settings[key])
             text += described.read_text() if described.is_file() else ""
     return text
 

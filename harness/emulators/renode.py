@@ -24,7 +24,7 @@ import re
 import shutil
 from pathlib import Path
 
-from harness.boards import platform_file
+from harness.boards import ZEPHYR_SCRIPT, beside, platform_file
 from harness.emulators import resc
 from harness.emulators.base import Emulator
 from harness.emulators.renode_host import HostPool, RenodeHost
@@ -97,8 +97,8 @@ class Renode(Emulator):
             return [f'mach create "{self.board.name}"', f"machine LoadPlatformDescription "
                     f"@{platform}", f"sysbus LoadELF @{elf}"], self.settings["uart"]
         wanted = self.settings["script"]
-        script = resc.load(resc.zephyr_script(self.build_dir or elf.parent.parent) if wanted == resc.ZEPHYR
-                           else platform_file(self.board, {"platform": wanted}))
+        script = resc.load(beside(self.board, wanted) if wanted != ZEPHYR_SCRIPT
+                           else resc.zephyr_script(self.build_dir or elf.parent.parent))
         uart = self.settings.get("uart") or script.uart
         if not uart:
             raise UsageError(f"the Renode script {script.path} shows no UART (showAnalyzer)",

@@ -17,7 +17,6 @@ from pathlib import Path
 from harness.build import cmake_cache
 from harness.errors import UsageError
 
-ZEPHYR = "zephyr"          # `script: zephyr`: the Zephyr board's own support script
 SHOW_ANALYZER = re.compile(r"^\s*showAnalyzer\s+([\w.]+)\s*(?:#.*)?$")
 RENODE_SCRIPT = re.compile(r"set\s*\(\s*RENODE_SCRIPT\s+(\S+?)\s*\)")
 
