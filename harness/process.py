@@ -156,6 +156,14 @@ def _stat(pid: int) -> list[str]:
     return text.rsplit(")", 1)[-1].split()
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system, all threads) a live process has used so far."""
+    fields = _stat(pid)
+    if len(fields) < 13:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _session_of(pid: int) -> int | None:
     fields = _stat(pid)
     return int(fields[3]) if len(fields) > 3 else None

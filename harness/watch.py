@@ -2,7 +2,9 @@
 
 The only place where the emulator, the UART stream and the clock meet.
 Timeouts here are host seconds (time.monotonic); stall detection compares the
-emulator's virtual time, where it reports one, against host time.
+emulator's virtual time, where it reports one, against host time, and otherwise
+the CPU time of an emulator that can only sit idle when its guest can never move
+again (QEMU with -icount sleep=off).
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ POLL_S = 0.05          # longest wait for UART data before re-checking the emula
 SETTLE_POLL_S = 0.01   # the same while a capture window in guest time runs
 EXIT_DRAIN_S = 0.5     # host seconds to collect bytes still in flight after an exit
 STALL_CHECK_S = 5.0    # host seconds between virtual-time samples (board: stall_check_s)
+IDLE_CPU_S = 0.02      # less CPU than this between two samples: the emulator sat idle
 
 
 @dataclass
@@ -111,20 +114,35 @@ def _exit_code_within(emulator, seconds: float) -> int | None:
 
 
 class _StallDetector:
-    """Virtual time that does not move while host time does means a stuck emulator."""
+    """Virtual time that does not move while host time does means a stuck emulator; so
+    does an emulator that reports no virtual time but uses no CPU while it could only
+    idle if its guest could never move again (Emulator.busy_time)."""
 
     def __init__(self, emulator) -> None:
         self.emulator = emulator
         self.every = float(emulator.settings.get("stall_check_s", STALL_CHECK_S))
-        self.last: tuple[float, float] | None = None
+        self.last: tuple[float, float, str] | None = None
 
     def check(self, now: float) -> str:
         if self.last and now - self.last[0] < self.every:
             return ""
-        vtime = self.emulator.virtual_time()
-        if vtime is None:
+        sample = self._sample()
+        if sample is None:
             return ""
-        previous, self.last = self.last, (now, vtime)
-        if previous and vtime <= previous[1]:
-            return f"virtual time stuck at {vtime:.6f} s for {now - previous[0]:.1f} s of host time"
+        previous, self.last = self.last, (now, *sample)
+        if not previous or previous[2] != sample[1]:
+            return ""
+        value, kind = sample
+        if kind == "virtual" and value <= previous[1]:
+            return f"virtual time stuck at {value:.6f} s for {now - previous[0]:.1f} s of host time"
+        if kind == "busy" and value - previous[1] < IDLE_CPU_S:
+            return (f"{self.emulator.name} used no CPU for {now - previous[0]:.1f} s of host "
+                    "time: its guest is halted with no timer armed (-icount sleep=off)")
         return ""
+
+    def _sample(self) -> tuple[float, str] | None:
+        vtime = self.emulator.virtual_time()
+        if vtime is not None:
+            return vtime, "virtual"
+        busy = self.emulator.busy_time()
+        return None if busy is None else (busy, "busy")

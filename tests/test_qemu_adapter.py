@@ -18,8 +18,9 @@ from harness.watch import watch
 PASS_LOG = str(DATA / "prod_consumer.mps2_an385.qemu.log")
 
 
-def boot(tmp_path, prod_spec, kernel, timeout=5.0, binary=str(FAKES / "fake_qemu.py")):
-    board = Board("fake", "arm", "mpu", "", {"qemu": {"binary": binary, "args": []}})
+def boot(tmp_path, prod_spec, kernel, timeout=5.0, binary=str(FAKES / "fake_qemu.py"),
+         **settings):
+    board = Board("fake", "arm", "mpu", "", {"qemu": {"binary": binary, "args": [], **settings}})
     emu = Qemu(board, board.emulator("qemu"), tmp_path, None, dict(os.environ))
     judge = Judge(prod_spec)
     t0 = time.monotonic()
@@ -118,3 +119,27 @@ def test_garbage_and_a_1mb_line_do_not_hide_a_good_run(tmp_path, prod_spec, scen
     outcome, watched, _ = boot(tmp_path, prod_spec, scenario(log=log, chunk=65536))
     assert outcome.verdict is Verdict.PASS, outcome.reason
     assert (tmp_path / "uart.raw").stat().st_size == watched.uart_bytes > 1_000_000
+
+
+ICOUNT = {"args": ["-icount", "shift=7,align=off,sleep=off"], "stall_check_s": 0.5}
+
+
+def test_with_icount_an_idle_qemu_is_a_stall_long_before_the_budget(tmp_path, prod_spec, scenario):
+    """-icount sleep=off warps the clock to the next armed timer: QEMU using no CPU means
+    a guest halted with nothing to wake it."""
+    outcome, _, took = boot(tmp_path, prod_spec, scenario(log="I: APP A partition: 0x1 32\r\n",
+                                                          then="idle"), timeout=20, **ICOUNT)
+    assert outcome.verdict is Verdict.STALL and "used no CPU" in outcome.reason
+    assert took < 5
+
+
+def test_with_icount_a_busy_silent_qemu_is_still_a_hang(tmp_path, prod_spec, scenario):
+    outcome, *_ = boot(tmp_path, prod_spec, scenario(log="", then="spin"), timeout=2, **ICOUNT)
+    assert outcome.verdict is Verdict.HANG
+
+
+def test_without_icount_idle_is_not_judged(tmp_path, prod_spec, scenario):
+    """Without icount a guest may idle for real time (a long k_sleep): only the budget."""
+    outcome, *_ = boot(tmp_path, prod_spec, scenario(log="", then="idle"), timeout=2,
+                       stall_check_s=0.5)
+    assert outcome.verdict is Verdict.HANG

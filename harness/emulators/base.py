@@ -63,6 +63,11 @@ class Emulator(abc.ABC):
         """Guest seconds elapsed, where the emulator reports them (None otherwise)."""
         return None
 
+    def busy_time(self) -> float | None:
+        """Where the emulator reports no virtual time but cannot idle while its guest can
+        still move (e.g. QEMU with -icount sleep=off): its CPU seconds so far."""
+        return None
+
     # -- template ----------------------------------------------------------
     def start(self, elf: Path) -> uart.UartStream:
         elf = Path(elf).resolve()                  # the emulator runs in the run directory

@@ -10,7 +10,7 @@ from pathlib import Path
 from harness.deadline import Deadline, retry
 from harness.emulators.base import Emulator
 from harness.errors import EmulatorError, SetupError
-from harness.process import tool_version, which
+from harness.process import cpu_seconds, tool_version, which
 from harness.uart import free_port
 
 QMP_TIMEOUT_S = 5.0
@@ -47,6 +47,15 @@ class Qemu(Emulator):
             Qmp(self.qmp_port, Deadline(1.0)).send("quit")   # the process exit is the answer
         except EmulatorError as exc:            # no QMP (yet): the teardown goes on to signals
             raise ConnectionError(str(exc)) from None
+
+    def busy_time(self) -> float | None:
+        """With -icount and sleep=off, QEMU's virtual clock jumps to the next armed timer
+        as soon as the guest idles, so QEMU using no CPU at all means a guest halted with
+        nothing armed to wake it (no input comes: the harness sends none)."""
+        args = " ".join(map(str, self.settings.get("args", [])))
+        if "-icount" not in args or "sleep=off" not in args or self.proc is None:
+            return None
+        return cpu_seconds(self.proc.pid) if self.proc.poll() is None else None
 
     def version(self) -> str:
         return tool_version((self.binary(), "--version"))

@@ -4,7 +4,7 @@ the UART (waits for the client, like server=on,wait=on) and QMP on TCP.
 
 The "-kernel" argument is a JSON scenario instead of an ELF:
   {"log": "path or inline text", "chunk": 64, "delay": 0.0,
-   "then": "hang" | "exit" | "close" | "babble" | "die",
+   "then": "hang" | "exit" | "close" | "babble" | "die" | "idle" | "spin",
    "rc": 0, "ignore_quit": false, "ignore_sigterm": false, "child": false,
    "bind_fail": false, "bad_args": false}
 Nothing is sent before the UART client connects (wait=on), nor, with -S, before QMP `cont`.
@@ -77,9 +77,16 @@ def main():
     if then == "close":
         uart.close()
 
+    if then == "idle":          # a guest halted with nothing armed: QEMU uses no CPU
+        time.sleep(3600)
     while True:
         if then == "babble":
             uart.sendall(b"I: still alive, nothing to see\r\n")
+        if then == "spin":      # a guest in a busy loop: QEMU uses a whole core
+            end = time.monotonic() + 0.01
+            while time.monotonic() < end:
+                pass
+            continue
         time.sleep(0.01)
 
 
