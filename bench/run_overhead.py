@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Harness overhead per board (issue: core pipeline, target: warm run <= bare + 0.5 s).
+"""Harness overhead per board (target: a warm run <= bare QEMU + 0.25 s).
 
 Prints, for each QEMU board:
   bare      QEMU alone, from process start to the SUCCESS line (stdio console)
