@@ -1,52 +1,24 @@
-"""Work beside a run: a function on a thread whose result (or error) is collected
-later, and a cancel flag made of several events."""
+"""Work beside a run: a function on a daemon thread whose result (or error) a
+concurrent.futures.Future holds, and a cancel flag made of several events."""
 from __future__ import annotations
 
+import concurrent.futures as cf
 import threading
 from typing import Any, Callable
 
 
-class Background:
-    """`fn(*args)` on a daemon thread; `result()` waits and returns it or raises its error."""
+def background(fn: Callable, *args: Any) -> cf.Future:
+    """`fn(*args)` on a daemon thread (a lookup still running never holds up the
+    harness's exit); `.result()` waits and returns it or raises its error."""
+    future: cf.Future = cf.Future()
 
-    def __init__(self, fn: Callable, *args: Any) -> None:
-        self._value: Any = None
-        self._error: BaseException | None = None
-        self._done = threading.Event()
-        self._finished = False
-        self._then: list[Callable[[], None]] = []
-        self._guard = threading.Lock()
-        threading.Thread(target=self._run, args=(fn, args), daemon=True,
-                         name=getattr(fn, "__name__", "background")).start()
-
-    def _run(self, fn: Callable, args: tuple) -> None:
+    def run() -> None:
         try:
-            self._value = fn(*args)
-        except BaseException as exc:             # noqa: BLE001  handed to result()
-            self._error = exc
-        with self._guard:
-            self._finished = True
-            callbacks, self._then = self._then, []
-        for callback in callbacks:          # before result() returns: its waiter sees them
-            callback()
-        self._done.set()
-
-    def then(self, judge: Callable[[Any, BaseException | None], bool], flag: threading.Event):
-        """Once done: set `flag` if `judge(value, error)` is true."""
-        def callback() -> None:
-            if judge(self._value, self._error):
-                flag.set()
-        with self._guard:
-            if not self._finished:
-                self._then.append(callback)
-                return
-        callback()
-
-    def result(self) -> Any:
-        self._done.wait()
-        if self._error is not None:
-            raise self._error
-        return self._value
+            future.set_result(fn(*args))
+        except BaseException as exc:             # noqa: BLE001  raised by future.result()
+            future.set_exception(exc)
+    threading.Thread(target=run, daemon=True, name=getattr(fn, "__name__", "background")).start()
+    return future
 
 
 class AnyOf:

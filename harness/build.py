@@ -59,7 +59,7 @@ def build(*, source: Path, board: str, build_dir: Path, log_path: Path, workspac
     if pristine:
         cmd += ["-p", "always"]
     args = [*toolchain.cmake_args, *cmake_args, *_overlay(build_dir, extra_configs)]
-    stamp = build_dir.with_name(build_dir.name + ".cmake-args")
+    stamp = _stamp(build_dir)
     if (build_dir / "CMakeCache.txt").exists() and not pristine and stamp.is_file() \
             and stamp.read_text() != "\n".join(args):
         say(f"  {build_dir}: its CMake arguments changed: configuring it from scratch")
@@ -103,12 +103,16 @@ def shared_compiles(build_root: Path, environ: dict) -> dict:
     return {"CCACHE_BASEDIR": str(build_root.resolve()), "CCACHE_NOHASHDIR": "1"}
 
 
+def _stamp(build_dir: Path) -> Path:
+    """The CMake arguments of the last successful build, written when it ends."""
+    return build_dir.with_name(build_dir.name + ".cmake-args")
+
+
 def finished(build_dir: Path) -> bool:
     """Whether the last build in `build_dir` ran to the end (its stamp is written last)."""
-    stamp = build_dir.with_name(build_dir.name + ".cmake-args")
-    elf = build_dir / "zephyr" / "zephyr.elf"
     try:
-        return stamp.stat().st_mtime_ns >= elf.stat().st_mtime_ns
+        return _stamp(build_dir).stat().st_mtime_ns >= \
+            (build_dir / "zephyr" / "zephyr.elf").stat().st_mtime_ns
     except OSError:
         return False
 

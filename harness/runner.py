@@ -25,7 +25,7 @@ from harness import (
     symbols,
     toolchain,
 )
-from harness.background import AnyOf, Background
+from harness.background import AnyOf, background
 from harness.build import Built
 from harness.builds import Builds
 from harness.device import Device
@@ -160,12 +160,12 @@ class Session:
         if self.isolation:
             # the certificate's lookup (the probe's no-op build) overlaps the app's build
             # and boot; a certificate not in the cache is made by running the probe after
-            lookup = Background(isolation_run.cached, self, board, emu)
+            lookup = background(isolation_run.cached, self, board, emu)
             certificate = lambda: self._certificate(lookup, board, emu)   # noqa: E731
         make_judge = run.pop("make_judge", None) or (lambda: Judge(spec))
         return self.run_one(app, board, emu, make_judge, certificate, **run)
 
-    def _certificate(self, lookup: "Background", board, emu: str) -> dict:
+    def _certificate(self, lookup, board, emu: str) -> dict:
         try:
             return (lookup.result() or isolation_run.certify(self, board, emu)).certificate
         except HarnessError as exc:
@@ -229,9 +229,13 @@ class Session:
         if early is None:
             return self.boot(result, board, emu, self._built(result, app, board), make_judge(),
                              timeout_s)
-        stale = threading.Event()
-        building = Background(self._built, result, app, board)
-        building.then(lambda built, exc: exc or built.sha256 != early.sha256, stale)
+        stale = threading.Event()              # stops the boot early; decided again below
+
+        def judge_image(done) -> None:
+            if done.exception() is not None or done.result().sha256 != early.sha256:
+                stale.set()
+        building = background(self._built, result, app, board)
+        building.add_done_callback(judge_image)
         booted, failed = None, None
         try:
             booted = self.boot(result, board, emu, early, make_judge(), timeout_s,

@@ -97,7 +97,7 @@ def _riscv(arch: str, environ: dict) -> Toolchain | None:
     return Toolchain("cross-compile", {"CROSS_COMPILE": gcc[:-len("gcc")]},
                      ("-DEXTRA_CPPFLAGS=-misa-spec=2.2",),
                      version=tool_version((gcc, "--version")),
-                     addr2line=which("riscv64-unknown-elf-addr2line", environ))
+                     addr2line=_addr2line(arch, environ))
 
 
 def _addr2line(arch: str, environ: dict) -> str | None:
