@@ -59,19 +59,22 @@ class OwnedProcess:
     def returncode(self) -> int | None:
         return self.proc.returncode
 
-    def stop(self, polite=None, grace: float = 1.5) -> dict:
+    def stop(self, polite=None, grace: float = 1.5, hard: bool = False) -> dict:
         """Stop the process and everything in its group; return how it ended.
+        `hard`: SIGKILL at once, for a process whose state nobody needs any more.
         SIGINT/SIGTERM to the harness wait until this is done (bounded, a few seconds)."""
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         try:
-            return self._stop(polite, grace)
+            return self._stop(polite, grace, hard)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
-    def _stop(self, polite, grace: float) -> dict:
+    def _stop(self, polite, grace: float, hard: bool) -> dict:
         if self.proc.poll() is None:
             steps = [("quit", polite), ("SIGINT", signal.SIGINT),
                      ("SIGTERM", signal.SIGTERM), ("SIGKILL", signal.SIGKILL)]
+            if hard:
+                steps = steps[-1:]
             for name, action in steps:
                 if action is None:
                     continue

@@ -120,19 +120,40 @@ def test_a_pool_reuses_one_renode_with_a_fresh_emulation_per_run(tmp_path, prod_
         assert [first.verdict, second.verdict, third.verdict] == \
             [Verdict.PASS, Verdict.PASS, Verdict.HANG]
         assert e1.proc.pid == e2.proc.pid == e3.proc.pid          # one Renode for all three
-        assert [w.teardown["ended_by"] for w in (w1, w2, w3)] == ["cleared"] * 3
+        assert [w.teardown["ended_by"] for w in (w1, w2, w3)] == ["kept"] * 3
         assert [w.teardown["renode_runs_in_process"] for w in (w1, w2, w3)] == [1, 2, 3]
         assert w2.virtual_time_s < w1.virtual_time_s + 0.05       # the clock restarted
         for n in range(3):                                        # each run keeps its own part
             log = (tmp_path / f"run{n}" / "renode.log").read_text()
             assert log.count("Loading") == 1 and f"scenario{n}.json" in log
             transcript = (tmp_path / f"run{n}" / "renode-monitor.txt").read_text()
-            assert transcript.count(">>> start") == 1 and ">>> Clear" in transcript
+            assert transcript.count(">>> start") == 1
+            assert transcript.count(">>> machine LoadPlatformDescription") == 1
+            # the reset before it (Clear, then the same machine begun in the background)
+            assert transcript.startswith(">>> Clear") == (n > 0)
         assert session_alive(e1.proc.sid)                         # kept idle for the next run
     finally:
         pool.close()
     assert not session_alive(e1.proc.sid), "closing the pool must stop its Renode"
+    assert e1.proc.ended_by == "SIGKILL"          # nothing of it is needed: no Clear, no quit
     assert not (tmp_path / "hosts").exists()
+
+
+def test_a_run_on_another_machine_gets_a_plain_fresh_emulation(tmp_path, prod_spec, scenario):
+    """The host was begun for the last run's platform; another platform clears it first."""
+    pool = HostPool(tmp_path / "hosts", {})
+    try:
+        (out1, _, e1), = pooled_runs(tmp_path, prod_spec, pool, scenario(log=PASS_LOG))
+        run_dir = tmp_path / "other"
+        run_dir.mkdir()
+        out2, _, e2 = boot(run_dir, prod_spec, scenario(log=PASS_LOG), pool=pool,
+                           platform="renode/stm32f4_disco.repl")
+        assert out1.verdict is out2.verdict is Verdict.PASS and e1.proc.pid == e2.proc.pid
+        transcript = (run_dir / "renode-monitor.txt").read_text()
+        assert transcript.startswith(">>> Clear")
+        assert "stm32f4_disco.repl" in transcript and "mps2_an385.repl" not in transcript
+    finally:
+        pool.close()
 
 
 def test_a_renode_that_cannot_be_cleared_is_stopped_not_reused(tmp_path, prod_spec, scenario,
@@ -144,7 +165,8 @@ def test_a_renode_that_cannot_be_cleared_is_stopped_not_reused(tmp_path, prod_sp
             tmp_path, prod_spec, pool, scenario(log=PASS_LOG, clear_hangs=True),
             scenario(log=PASS_LOG))
         assert out1.verdict is out2.verdict is Verdict.PASS
-        assert w1.teardown["ended_by"] in ("quit", "SIGINT", "SIGTERM", "SIGKILL")
+        assert w1.teardown["ended_by"] == "kept"          # its reset failed after the run
+        assert e1.proc.ended_by in ("quit", "SIGINT", "SIGTERM", "SIGKILL")
         assert not session_alive(e1.proc.sid) and e2.proc.pid != e1.proc.pid
     finally:
         pool.close()
@@ -170,12 +192,12 @@ def test_closing_a_pool_stops_lent_hosts_too_and_lends_nothing_more(tmp_path):
     fake = str(FAKES / "fake_renode.py")
     lent, idle = pool.take(fake), pool.take(fake)
     assert lent.proc.pid != idle.proc.pid                  # both busy: two processes
-    assert pool.give(idle)["ended_by"] == "cleared"
+    assert pool.give(idle)["ended_by"] == "kept"
     assert pool.take(fake) is idle                         # an idle one is lent again
     pool.give(idle)
     pool.close()
     assert not lent.alive() and not idle.alive()
-    assert pool.give(lent)["ended_by"] == "quit"           # what comes back late stays stopped
+    assert pool.give(lent)["ended_by"] == "SIGKILL"        # what comes back late stays stopped
     with pytest.raises(EmulatorError, match="closing"):
         pool.take(fake)
     assert not (tmp_path / "hosts").exists()

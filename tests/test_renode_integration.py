@@ -81,7 +81,7 @@ def test_runs_of_a_session_share_one_renode_and_see_a_fresh_emulation(renode_run
     assert [r.verdict.name for r in (fresh, first, second)] == ["PASS"] * 3
     ends = [r.outcome.evidence["teardown"] for r in (fresh, first, second)]
     assert ends[0]["ended_by"] == "quit" and ends[0]["renode_runs_in_process"] == 1
-    assert ends[1]["ended_by"] == ends[2]["ended_by"] == "cleared"
+    assert ends[1]["ended_by"] == ends[2]["ended_by"] == "kept"
     assert ends[1]["kept_pid"] == ends[2]["kept_pid"]
     assert ends[2]["renode_runs_in_process"] == ends[1]["renode_runs_in_process"] + 1
     assert (second.run_dir / "uart.raw").read_bytes() == (fresh.run_dir / "uart.raw").read_bytes()

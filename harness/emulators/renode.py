@@ -56,6 +56,7 @@ class Renode(Emulator):
     settle_guest_s = 0.5
     host: RenodeHost | None = None
     monitor = None
+    _prepare: tuple[str, ...] = ()
 
     def binary(self) -> str:
         exe = which(self.settings.get("binary", "renode"), self.environ)
@@ -80,12 +81,16 @@ class Renode(Emulator):
         machine, uart = self._machine(elf)
         endpoint, attach = self._uart(uart)
         self.teardown = {}
-        self.host = self.pool.take(binary) if self.pool else \
+        # A pooled host may come with the machine's first commands already run (see
+        # renode_host): creating the machine and loading its platform description.
+        self._prepare = tuple(machine[:2]) if "script" not in self.settings else ()
+        self.host = self.pool.take(binary, self._prepare) if self.pool else \
             RenodeHost(binary, self.run_dir / "renode-host", self.environ)
         self.proc, self.monitor = self.host.proc, self.host.monitor
-        self._log_from, self._transcript_from = self.host.log_size(), len(self.monitor.transcript)
+        self._log_from, self._transcript_from = self.host.begins
         self.host.runs += 1
-        for command in [*machine, *attach, *self.settings.get("commands", [])]:
+        done = len(self.host.prepared)
+        for command in [*machine[done:], *attach, *self.settings.get("commands", [])]:
             self.monitor.execute(command)
         return endpoint
 
@@ -146,22 +151,30 @@ class Renode(Emulator):
         return int(h) * 3600 + int(mnt) * 60 + float(sec)
 
     def stop(self) -> dict:
-        """Give the host back to the pool (cleared) or stop it; keep the run's logs."""
+        """Keep the run's logs, then give the host back to the pool (kept, and reset in
+        the background for the next run) or stop it."""
         host = self.host
         if host is None or self.teardown.get("ended_by"):
             return self.teardown
-        self.teardown = self.pool.give(host) if self.pool else host.stop()
+        if self.pool:                        # the run's part, before a reset adds to it
+            self._keep_logs(host)
+            self.teardown = self.pool.give(host, self._prepare)
+        else:
+            self.teardown = host.stop()
+            self._keep_logs(host)             # with what it printed as it quit
         self.teardown["renode_runs_in_process"] = host.runs
-        if self.teardown.get("ended_by") == "cleared":      # kept: its memory, for soaks
+        if self.teardown.get("ended_by") == "kept":         # its memory, for soaks
             self.teardown["host_rss_kib"] = session_rss_kib(host.proc.sid)
         for uart_file in self.run_dir.glob("renode-uart*.bin"):
             uart_file.unlink()                    # uart.raw holds the same bytes
-        (self.run_dir / "renode.log").write_bytes(host.log_since(self._log_from))
-        (self.run_dir / "renode-monitor.txt").write_text(
-            "\n".join(host.monitor.transcript[self._transcript_from:]) + "\n")
         if not self.pool:
             shutil.rmtree(host.scratch, ignore_errors=True)
         return self.teardown
+
+    def _keep_logs(self, host: RenodeHost) -> None:
+        (self.run_dir / "renode.log").write_bytes(host.log_since(self._log_from))
+        (self.run_dir / "renode-monitor.txt").write_text(
+            "\n".join(host.monitor.transcript[self._transcript_from:]) + "\n")
 
     def output_tail(self, n: int = 5) -> str:
         if self.host is None:

@@ -7,10 +7,18 @@ QEMU. So, as Renode's own renode-test keeps one Renode for a suite and calls
 run starts from a fresh emulation: the monitor's `Clear` (what `Reset Emulation`
 calls) drops every machine, peripheral, memory, terminal and the virtual clock.
 
-Only one run uses a host at a time. A host that cannot be cleared within a
-bounded time, or whose process died, is stopped instead of returned; closing
-the pool (the session's end) stops every host it started, so no Renode
-outlives the harness invocation.
+A returned host is reset in the background, off the runs' path: `Clear`, then
+the commands that begin the machine the returned run had (creating it and
+loading its platform description), since the next run is most often on the
+same board; a run on another board gets a plain `Clear` first. Nothing of the
+guest runs before its own run: no ELF is loaded and the clock does not move.
+
+Only one run uses a host at a time. A host that cannot be reset within a
+bounded time, or whose process died, is stopped instead of lent; closing the
+pool (the session's end) kills every host it started (nothing of theirs is
+needed by then: each run has copied its part of Renode's output), so no Renode
+outlives the harness invocation and the session's end does not wait for a
+`Clear` or a `quit` it has no use for.
 """
 from __future__ import annotations
 
@@ -20,6 +28,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from harness.background import background
 from harness.deadline import Deadline
 from harness.emulators.monitor import Monitor
 from harness.errors import EmulatorError, SetupError
@@ -29,6 +38,7 @@ from harness.uart import free_port
 
 STARTUP_TIMEOUT_S = 60.0     # host seconds for Mono + Renode to open the monitor
 CLEAR_TIMEOUT_S = 10.0       # host seconds for `Clear` before the host is stopped instead
+PREPARE_TIMEOUT_S = 30.0     # host seconds for each command that begins the next machine
 
 
 class RenodeHost:
@@ -45,6 +55,10 @@ class RenodeHost:
         self.port = free_port()
         self.runs = 0
         self.monitor: Monitor | None = None
+        self.prepared: tuple[str, ...] = ()   # commands already run on the fresh emulation
+        self.ready = None                     # Future of the reset after the last run (bool)
+        self.begins = (0, 0)                  # log offset and transcript length it began at
+        self._stop_lock = threading.Lock()
         try:
             self.proc = OwnedProcess(
                 [binary, "--disable-xwt", "--plain", "--port", str(self.port)], self.log_path,
@@ -60,6 +74,7 @@ class RenodeHost:
             last = tail(self.log_since(0))
             raise EmulatorError(exc.message, f"Renode's output: {last or '(none)'}; "
                                 f"full log: {self.log_path}") from None
+        self.begins = (self.log_size(), len(self.monitor.transcript))
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -78,25 +93,38 @@ class RenodeHost:
         except OSError:
             return b""
 
-    def clear(self) -> bool:
-        """A fresh, empty emulation; False when Renode did not manage it in time."""
+    def reset(self, prepare: tuple[str, ...] = ()) -> bool:
+        """A fresh emulation with the commands `prepare` already run on it (or, when
+        one of them fails, a plain fresh emulation: the run meets the error itself).
+        False when Renode did not manage a fresh emulation in time."""
+        self.prepared = ()
         if not self.alive() or self.monitor is None:
             return False
+        self.begins = (self.log_size(), len(self.monitor.transcript))
         try:
             self.monitor.execute("Clear", timeout=CLEAR_TIMEOUT_S)
         except EmulatorError:
             return False
+        try:
+            for command in prepare:
+                self.monitor.execute(command, timeout=PREPARE_TIMEOUT_S)
+        except EmulatorError:
+            return self.reset()
+        self.prepared = tuple(prepare)
         return True
 
-    def stop(self) -> dict:
-        """quit over the monitor, then SIGINT/SIGTERM/SIGKILL to its process group."""
-        monitor = self.monitor
-        ended = self.proc.stop(polite=(lambda: monitor.send("quit")) if monitor else None)
-        if monitor:
-            monitor.close()
-        shutil.rmtree(self.scratch / "home", ignore_errors=True)
-        shutil.rmtree(self.scratch / "tmp", ignore_errors=True)
-        return ended
+    def stop(self, hard: bool = False) -> dict:
+        """quit over the monitor, then SIGINT/SIGTERM/SIGKILL to its process group;
+        `hard`: SIGKILL at once. Safe to call from two threads, and again."""
+        with self._stop_lock:
+            monitor = self.monitor
+            polite = (lambda: monitor.send("quit")) if monitor and not hard else None
+            ended = self.proc.stop(polite=polite, hard=hard)
+            if monitor:
+                monitor.close()
+            shutil.rmtree(self.scratch / "home", ignore_errors=True)
+            shutil.rmtree(self.scratch / "tmp", ignore_errors=True)
+            return ended
 
 
 class HostPool:
@@ -112,19 +140,33 @@ class HostPool:
         self._lock = threading.Lock()
         self._closed = False
 
-    def take(self, binary: str) -> RenodeHost:
-        """An idle live host for `binary`, else a new one (2-3 s of start-up)."""
-        with self._lock:
-            if self._closed:
-                raise EmulatorError("the session is closing: no new Renode run starts")
-            dead = [h for h in self._idle if not h.alive()]
-            ready = [h for h in self._idle if h.binary == binary and h not in dead]
-            for host in dead + ready[:1]:
-                self._idle.remove(host)
-        for host in dead:
-            self._retire(host)
-        if ready:
-            return ready[0]
+    def take(self, binary: str, prepare: tuple[str, ...] = ()) -> RenodeHost:
+        """A live host for `binary` with a fresh emulation, on which `prepare` (the
+        commands that begin the run's machine) has already run, or nothing has:
+        `host.prepared` says which. An idle host is preferred, one already prepared
+        for this machine first; else a new one (2-3 s of start-up)."""
+        while True:
+            with self._lock:
+                if self._closed:
+                    raise EmulatorError("the session is closing: no new Renode run starts")
+                ours = [h for h in self._idle if h.binary == binary]
+                ours.sort(key=lambda h: (_ready(h), _ready(h) and h.prepared == tuple(prepare)),
+                          reverse=True)
+                host = ours[0] if ours else None
+                if host:
+                    self._idle.remove(host)
+            if host is None:
+                return self._start(binary)
+            if host.ready is not None and not host.ready.result():
+                self._retire(host)               # could not be reset, or died: the next one
+                continue
+            if not host.alive() or (host.prepared not in ((), tuple(prepare))
+                                    and not host.reset()):
+                self._retire(host)
+                continue
+            return host
+
+    def _start(self, binary: str) -> RenodeHost:
         self.scratch_parent.mkdir(parents=True, exist_ok=True)
         host = RenodeHost(binary, Path(tempfile.mkdtemp(prefix="renode-", dir=self.scratch_parent)),
                           self.environ)
@@ -132,36 +174,51 @@ class HostPool:
             self._all.append(host)
             closed = self._closed
         if closed:                               # closed while this one was starting
-            self._retire(host)
+            self._retire(host, hard=True)
             raise EmulatorError("the session is closing: no new Renode run starts")
         return host
 
-    def give(self, host: RenodeHost) -> dict:
-        """Take `host` back after a run: cleared and kept idle, else stopped.
-        Returns how the run's emulator ended (for the run's teardown record)."""
+    def give(self, host: RenodeHost, prepare: tuple[str, ...] = ()) -> dict:
+        """Take `host` back after a run: kept and reset in the background (a fresh
+        emulation, with `prepare` run on it for a next run on the same machine),
+        else stopped. Returns how the run's emulator ended (for its teardown record)."""
         with self._lock:
-            keep = not self._closed
-        if keep and host.clear():
-            with self._lock:
-                if not self._closed:
-                    self._idle.append(host)
-                    return {"ended_by": "cleared", "returncode": None, "kept_pid": host.proc.pid}
-        return self._retire(host)
+            keep = not self._closed and host.alive()
+            if keep:
+                host.ready = background(self._reset, host, tuple(prepare))
+                self._idle.append(host)
+        if not keep:
+            return self._retire(host)
+        return {"ended_by": "kept", "returncode": None, "kept_pid": host.proc.pid}
+
+    def _reset(self, host: RenodeHost, prepare: tuple[str, ...]) -> bool:
+        if host.reset(prepare):
+            return True
+        with self._lock:                         # not lent again, and stopped now
+            if host in self._idle:
+                self._idle.remove(host)
+        self._retire(host)
+        return False
 
     def close(self) -> None:
-        """Stop every host (bounded per host); later gives stop their host."""
+        """Kill every host (bounded per host); later gives stop their host."""
         with self._lock:
             self._closed, hosts, self._idle = True, list(self._all), []
         for host in hosts:
-            self._retire(host)
+            self._retire(host, hard=True)
 
-    def _retire(self, host: RenodeHost) -> dict:
-        ended = host.stop()                      # idempotent: a stopped host stays stopped
+    def _retire(self, host: RenodeHost, hard: bool = False) -> dict:
+        ended = host.stop(hard=hard)             # idempotent: a stopped host stays stopped
         _remove(host.scratch)
         with self._lock:
             if host in self._all:
                 self._all.remove(host)
         return ended
+
+
+def _ready(host: RenodeHost) -> bool:
+    """Reset, or never used: lending it costs no wait."""
+    return host.ready is None or host.ready.done()
 
 
 def _remove(path: Path) -> None:

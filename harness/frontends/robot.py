@@ -533,10 +533,10 @@ class Emulation:
 
         Takes no arguments; use it as ``Test Teardown``. The stop is bounded in
         host seconds and escalates (QEMU: ``quit`` over QMP, then SIGINT,
-        SIGTERM and SIGKILL to its process group). A Renode process is cleared
-        and kept for the suite's next emulation (or stopped if it cannot be
-        cleared); `Stop All Emulations` stops the kept ones. The failing
-        strings registered for the emulation are dropped. The run directory
+        SIGTERM and SIGKILL to its process group). A Renode process is kept
+        for the suite's next emulation and reset in the background (stopped
+        if it cannot be reset); `Stop All Emulations` stops the kept ones.
+        The failing strings registered for the emulation are dropped. The run directory
         keeps ``uart.raw`` and the emulator's logs.
 
         Returns nothing; logs how the emulator ended. Never fails for lack of
