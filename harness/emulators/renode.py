@@ -78,29 +78,30 @@ class Renode(Emulator):
     def launch(self, elf: Path) -> int | Path:
         binary = self.binary()
         self.check_version()
-        machine, uart = self._machine(elf)
+        self._prepare, machine, uart = self._machine(elf)
         endpoint, attach = self._uart(uart)
         self.teardown = {}
-        # A pooled host may come with the machine's first commands already run (see
-        # renode_host): creating the machine and loading its platform description.
-        self._prepare = tuple(machine[:2]) if "script" not in self.settings else ()
+        # A pooled host may come with `_prepare` already run on it (see renode_host).
         self.host = self.pool.take(binary, self._prepare) if self.pool else \
             RenodeHost(binary, self.run_dir / "renode-host", self.environ)
         self.proc, self.monitor = self.host.proc, self.host.monitor
         self._log_from, self._transcript_from = self.host.begins
         self.host.runs += 1
-        done = len(self.host.prepared)
-        for command in [*machine[done:], *attach, *self.settings.get("commands", [])]:
+        begin = () if self.host.prepared else self._prepare
+        for command in [*begin, *machine, *attach, *self.settings.get("commands", [])]:
             self.monitor.execute(command)
         return endpoint
 
-    def _machine(self, elf: Path) -> tuple[list[str], str]:
+    def _machine(self, elf: Path) -> tuple[tuple[str, ...], list[str], str]:
         """The monitor commands that create the machine with `elf` loaded, and its UART:
-        from the board's platform description, or from a Renode script (`script:`)."""
+        from the board's platform description, or from a Renode script (`script:`). The
+        first part does not depend on `elf` (creating the machine and loading its platform
+        description), so a kept Renode can run it for the next run ahead of time."""
         if "script" not in self.settings:
             platform = platform_file(self.board, self.settings)
-            return [f'mach create "{self.board.name}"', f"machine LoadPlatformDescription "
-                    f"@{platform}", f"sysbus LoadELF @{elf}"], self.settings["uart"]
+            return ((f'mach create "{self.board.name}"',
+                     f"machine LoadPlatformDescription @{platform}"),
+                    [f"sysbus LoadELF @{elf}"], self.settings["uart"])
         wanted = self.settings["script"]
         script = resc.load(beside(self.board, wanted) if wanted != ZEPHYR_SCRIPT
                            else resc.zephyr_script(self.build_dir or elf.parent.parent))
@@ -110,7 +111,7 @@ class Renode(Emulator):
                              f"name the console UART with `uart:` in {self.board.path}")
         copy = self.run_dir / "board.resc"       # kept with the run: what Renode was given
         copy.write_text(script.text)
-        return [f"$bin=@{elf}", f"include @{copy}"], uart
+        return (), [f"$bin=@{elf}", f"include @{copy}"], uart
 
     def _uart(self, uart: str) -> tuple[int | Path, list[str]]:
         """Where the UART goes, and the monitor commands that send it there."""
