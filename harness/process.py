@@ -138,6 +138,27 @@ def session_rss_kib(sid: int) -> int:
     return total
 
 
+def lower_threads(sid: int, name_prefix: str, niceness: int = 19) -> int:
+    """Give every thread of the session whose name starts with `name_prefix` the
+    lowest CPU priority (Linux: threads have their own nice value); return how many.
+    For an emulator's helper threads that spin where they could wait, so that on a
+    runner with few cores they only get what the emulated CPU leaves."""
+    count = 0
+    for pid in session_members(sid):
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                if Path(f"/proc/{pid}/task/{tid}/comm").read_text().startswith(name_prefix):
+                    os.setpriority(os.PRIO_PROCESS, int(tid), niceness)
+                    count += 1
+            except (OSError, ValueError):
+                continue                       # the thread ended meanwhile
+    return count
+
+
 def session_alive(sid: int) -> bool:
     """True while any live (non-zombie) process belongs to the session."""
     return bool(session_members(sid))

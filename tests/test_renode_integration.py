@@ -145,3 +145,23 @@ def test_a_zephyr_boards_own_renode_script_runs_an_app(zephyr_workspace, renode,
     result = json.loads((latest.parent / "latest" / "result.json").read_text())
     assert result["verdict"] == "UNTRUSTED" and "no memory protection" in result["reason"]
     assert result["isolation"]["status"] == "NOT_APPLICABLE"
+
+
+def test_renodes_spinning_monitor_threads_get_the_lowest_priority(renode, tmp_path):
+    """The threads of Renode's SocketServerProvider (they poll flat out for 60 ms after
+    each monitor write) run at nice 19, the rest of Renode as it was started."""
+    from harness.emulators.renode_host import SPINNING_THREADS, RenodeHost
+    from harness.process import session_members
+    host = RenodeHost(renode, tmp_path / "host", dict(os.environ))
+    try:
+        host.monitor.execute("version")
+        nices = {}
+        for pid in session_members(host.proc.sid):
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                name = Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip()
+                nices.setdefault(name.startswith(SPINNING_THREADS), []).append(
+                    os.getpriority(os.PRIO_PROCESS, int(tid)))
+    finally:
+        host.stop(hard=True)
+    assert nices.get(True), f"no {SPINNING_THREADS}* thread in this Renode: the workaround is moot"
+    assert set(nices[True]) == {19} and set(nices[False]) == {0}

@@ -1,0 +1,43 @@
+"""harness.process: helpers on the processes and threads of an owned session."""
+import os
+import subprocess
+import sys
+import textwrap
+
+from harness.process import lower_threads
+
+CHILD = textwrap.dedent("""
+    import ctypes, sys, threading, time
+    def spin():
+        ctypes.CDLL(None).prctl(15, b"SpinnerThread", 0, 0, 0)   # PR_SET_NAME
+        time.sleep(60)
+    for _ in range(2):
+        threading.Thread(target=spin, daemon=True).start()
+    time.sleep(0.2)
+    print("ready", flush=True)
+    time.sleep(60)
+""")
+
+
+def _nice_by_name(pid: int) -> list[tuple[str, int]]:
+    out = []
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        name = open(f"/proc/{pid}/task/{tid}/comm").read().strip()
+        out.append((name, os.getpriority(os.PRIO_PROCESS, int(tid))))
+    return out
+
+
+def test_lower_threads_renices_only_the_named_threads_of_the_session():
+    child = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE,
+                             start_new_session=True, text=True)
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        assert lower_threads(child.pid, "Spinner") == 2
+        nices = _nice_by_name(child.pid)
+        assert sorted(n for name, n in nices if name.startswith("Spinner")) == [19, 19]
+        assert {n for name, n in nices if not name.startswith("Spinner")} == {0}
+        assert lower_threads(child.pid, "NoSuchThread") == 0
+        assert lower_threads(os.getsid(0), "Spinner") == 0   # another session: untouched
+    finally:
+        child.kill()
+        child.wait()
