@@ -147,22 +147,54 @@ def test_a_zephyr_boards_own_renode_script_runs_an_app(zephyr_workspace, renode,
     assert result["isolation"]["status"] == "NOT_APPLICABLE"
 
 
+def _nices(sid: int) -> dict[bool, list[int]]:
+    """Nice values of a session's threads: {is a SocketServerProvider thread: [...]}."""
+    from harness.emulators.renode_host import SPINNING_THREADS
+    from harness.process import session_members
+    nices: dict[bool, list[int]] = {}
+    for pid in session_members(sid):
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            name = Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip()
+            nices.setdefault(name.startswith(SPINNING_THREADS), []).append(
+                os.getpriority(os.PRIO_PROCESS, int(tid)))
+    return nices
+
+
 def test_renodes_spinning_monitor_threads_get_the_lowest_priority(renode, tmp_path):
     """The threads of Renode's SocketServerProvider (they poll flat out for 60 ms after
     each monitor write) run at nice 19, the rest of Renode as it was started."""
-    from harness.emulators.renode_host import SPINNING_THREADS, RenodeHost
-    from harness.process import session_members
+    from harness.emulators.renode_host import RenodeHost
     host = RenodeHost(renode, tmp_path / "host", dict(os.environ))
     try:
         host.monitor.execute("version")
-        nices = {}
-        for pid in session_members(host.proc.sid):
-            for tid in os.listdir(f"/proc/{pid}/task"):
-                name = Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip()
-                nices.setdefault(name.startswith(SPINNING_THREADS), []).append(
-                    os.getpriority(os.PRIO_PROCESS, int(tid)))
+        nices = _nices(host.proc.sid)
     finally:
         host.stop(hard=True)
-    assert nices.get(True), f"no {SPINNING_THREADS}* thread in this Renode: the workaround is moot"
+    assert nices.get(True), "no SocketServerProvider thread in this Renode: the workaround is moot"
     started_at = os.getpriority(os.PRIO_PROCESS, 0)      # what Renode inherited from us
     assert set(nices[True]) == {19} and set(nices[False]) == {started_at}
+
+
+def test_a_socket_terminals_spinning_threads_are_lowered_too(renode_run, harness_out, monkeypatch):
+    """With `uart_transport: socket` the UART's server threads are lowered as well
+    (the monitor's connection has three of them; the terminal's come on top), and the
+    run passes."""
+    import copy
+
+    from harness import apps, boards, config, expectations
+    from harness.emulators import renode as renode_mod
+    seen = []
+    real_stop = renode_mod.Renode.stop
+
+    def stop(self):                                   # while the run's terminal is open
+        if self.host and not self.teardown:
+            seen.append(_nices(self.host.proc.sid))
+        return real_stop(self)
+
+    monkeypatch.setattr(renode_mod.Renode, "stop", stop)
+    app, board = apps.load("prod_consumer"), copy.deepcopy(boards.load("mps2_an385"))
+    board.emulators["renode"]["uart_transport"] = "socket"
+    with config.make_session(dict(os.environ), out=str(harness_out), say=lambda m: None) as session:
+        result = session.run_checked(app, board, "renode", expectations.load(app.expect))
+    assert result.verdict.name == "PASS", result.outcome.reason
+    assert len(seen[-1][True]) > 3 and set(seen[-1][True]) == {19}, seen[-1]
