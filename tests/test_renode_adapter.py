@@ -156,6 +156,37 @@ def test_a_run_on_another_machine_gets_a_plain_fresh_emulation(tmp_path, prod_sp
         pool.close()
 
 
+@pytest.mark.parametrize("edited", [False, True])
+def test_a_platform_edited_between_runs_is_loaded_anew(tmp_path, prod_spec, scenario, edited):
+    """A kept Renode was begun with the last run's platform description in the
+    background; if the file changed since, the next run does not get that machine:
+    a plain Clear, and the run loads the file itself."""
+    from harness.paths import BOARDS_DIR
+    platform = tmp_path / "board.repl"
+    platform.write_text((BOARDS_DIR / "renode/mps2_an385.repl").read_text())
+    pool = HostPool(tmp_path / "hosts", {})
+    try:
+        (first, _, e1), = pooled_runs(tmp_path, prod_spec, pool, scenario(log=PASS_LOG),
+                                      platform=str(platform))
+        if edited:
+            platform.write_text(platform.read_text() + "// edited between the runs\n")
+        run_dir = tmp_path / "second"
+        run_dir.mkdir()
+        second, _, e2 = boot(run_dir, prod_spec, scenario(log=PASS_LOG), pool=pool,
+                             platform=str(platform))
+        assert first.verdict is second.verdict is Verdict.PASS and e1.proc.pid == e2.proc.pid
+        told = e2.host.monitor.transcript                  # everything this Renode was told,
+        starts = [n for n, c in enumerate(told) if c == ">>> start"]
+        told = told[:starts[1]]                            # up to the second run's start
+        loads = [c for c in told if c.startswith(">>> machine LoadPlatformDescription")]
+        clears = [c for c in told if c == ">>> Clear"]
+        # first run, the background reset for the next; and when edited, the run's own
+        assert (len(clears), len(loads)) == ((2, 3) if edited else (1, 2))
+        assert (run_dir / "renode-monitor.txt").read_text().startswith(">>> Clear")
+    finally:
+        pool.close()
+
+
 def test_a_renode_that_cannot_be_cleared_is_stopped_not_reused(tmp_path, prod_spec, scenario,
                                                                monkeypatch):
     monkeypatch.setattr(renode_host, "CLEAR_TIMEOUT_S", 0.5)

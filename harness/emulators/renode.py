@@ -57,6 +57,7 @@ class Renode(Emulator):
     host: RenodeHost | None = None
     monitor = None
     _prepare: tuple[str, ...] = ()
+    _stamp: tuple | None = None
 
     def binary(self) -> str:
         exe = which(self.settings.get("binary", "renode"), self.environ)
@@ -79,10 +80,11 @@ class Renode(Emulator):
         binary = self.binary()
         self.check_version()
         self._prepare, machine, uart = self._machine(elf)
+        self._stamp = self._platform_stamp()
         endpoint, attach = self._uart(uart)
         self.teardown = {}
         # A pooled host may come with `_prepare` already run on it (see renode_host).
-        self.host = self.pool.take(binary, self._prepare) if self.pool else \
+        self.host = self.pool.take(binary, self._prepare, self._stamp) if self.pool else \
             RenodeHost(binary, self.run_dir / "renode-host", self.environ)
         self.proc, self.monitor = self.host.proc, self.host.monitor
         self._log_from, self._transcript_from = self.host.begins
@@ -112,6 +114,18 @@ class Renode(Emulator):
         copy = self.run_dir / "board.resc"       # kept with the run: what Renode was given
         copy.write_text(script.text)
         return (), [f"$bin=@{elf}", f"include @{copy}"], uart
+
+    def _platform_stamp(self) -> tuple | None:
+        """The platform description's state (mtime, size): a kept Renode that loaded
+        it in another state (edited between two runs of a session) loads it anew.
+        Files it includes (`using`) are not followed."""
+        if "script" in self.settings:
+            return None
+        try:
+            st = platform_file(self.board, self.settings).stat()
+        except OSError:
+            return None                          # LoadPlatformDescription reports it
+        return st.st_mtime_ns, st.st_size
 
     def _uart(self, uart: str) -> tuple[int | Path, list[str]]:
         """Where the UART goes, and the monitor commands that send it there."""
@@ -170,7 +184,7 @@ class Renode(Emulator):
             return self.teardown
         if self.pool:                        # the run's part, before a reset adds to it
             self._keep_logs(host)
-            self.teardown = self.pool.give(host, self._prepare)
+            self.teardown = self.pool.give(host, self._prepare, self._stamp)
         else:
             self.teardown = host.stop()
             self._keep_logs(host)             # with what it printed as it quit

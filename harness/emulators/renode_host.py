@@ -64,7 +64,7 @@ class RenodeHost:
         self.port = free_port()
         self.runs = 0
         self.monitor: Monitor | None = None
-        self.prepared: tuple[str, ...] = ()   # commands already run on the fresh emulation
+        self.prepared: tuple = ()      # (commands, stamp) already run on the fresh emulation
         self.ready = None                     # Future of the reset after the last run (bool)
         self.begins = (0, 0)                  # log offset and transcript length it began at
         self._stop_lock = threading.Lock()
@@ -104,10 +104,11 @@ class RenodeHost:
         except OSError:
             return b""
 
-    def reset(self, prepare: tuple[str, ...] = ()) -> bool:
+    def reset(self, prepare: tuple[str, ...] = (), stamp=None) -> bool:
         """A fresh emulation with the commands `prepare` already run on it (or, when
         one of them fails, a plain fresh emulation: the run meets the error itself).
-        False when Renode did not manage a fresh emulation in time."""
+        `stamp`: the state of the files those commands read, kept with them in
+        `prepared`. False when Renode did not manage a fresh emulation in time."""
         self.prepared = ()
         if not self.alive() or self.monitor is None:
             return False
@@ -121,7 +122,7 @@ class RenodeHost:
                 self.monitor.execute(command, timeout=PREPARE_TIMEOUT_S)
         except EmulatorError:
             return self.reset()
-        self.prepared = tuple(prepare)
+        self.prepared = (tuple(prepare), stamp) if prepare else ()
         return True
 
     def stop(self, hard: bool = False) -> dict:
@@ -151,17 +152,20 @@ class HostPool:
         self._lock = threading.Lock()
         self._closed = False
 
-    def take(self, binary: str, prepare: tuple[str, ...] = ()) -> RenodeHost:
+    def take(self, binary: str, prepare: tuple[str, ...] = (), stamp=None) -> RenodeHost:
         """A live host for `binary` with a fresh emulation, on which `prepare` (the
         commands that begin the run's machine) has already run, or nothing has:
-        `host.prepared` says which. An idle host is preferred, one already prepared
-        for this machine first; else a new one (2-3 s of start-up)."""
+        `host.prepared` says which. Already run means with the files they read in
+        the state `stamp` (a platform description edited since is loaded anew). An
+        idle host is preferred, one already prepared for this machine first; else a
+        new one (1-3 s of start-up)."""
+        want = (tuple(prepare), stamp) if prepare else ()
         while True:
             with self._lock:
                 if self._closed:
                     raise EmulatorError("the session is closing: no new Renode run starts")
                 ours = [h for h in self._idle if h.binary == binary]
-                ours.sort(key=lambda h: (_ready(h), _ready(h) and h.prepared == tuple(prepare)),
+                ours.sort(key=lambda h: (_ready(h), _ready(h) and h.prepared == want),
                           reverse=True)
                 host = ours[0] if ours else None
                 if host:
@@ -171,8 +175,7 @@ class HostPool:
             if host.ready is not None and not host.ready.result():
                 self._retire(host)               # could not be reset, or died: the next one
                 continue
-            if not host.alive() or (host.prepared not in ((), tuple(prepare))
-                                    and not host.reset()):
+            if not host.alive() or (host.prepared not in ((), want) and not host.reset()):
                 self._retire(host)
                 continue
             return host
@@ -189,21 +192,22 @@ class HostPool:
             raise EmulatorError("the session is closing: no new Renode run starts")
         return host
 
-    def give(self, host: RenodeHost, prepare: tuple[str, ...] = ()) -> dict:
+    def give(self, host: RenodeHost, prepare: tuple[str, ...] = (), stamp=None) -> dict:
         """Take `host` back after a run: kept and reset in the background (a fresh
-        emulation, with `prepare` run on it for a next run on the same machine),
-        else stopped. Returns how the run's emulator ended (for its teardown record)."""
+        emulation, with `prepare` run on it for a next run on the same machine; `stamp`
+        as for take), else stopped. Returns how the run's emulator ended (for its
+        teardown record)."""
         with self._lock:
             keep = not self._closed and host.alive()
             if keep:
-                host.ready = background(self._reset, host, tuple(prepare))
+                host.ready = background(self._reset, host, tuple(prepare), stamp)
                 self._idle.append(host)
         if not keep:
             return self._retire(host)
         return {"ended_by": "kept", "returncode": None, "kept_pid": host.proc.pid}
 
-    def _reset(self, host: RenodeHost, prepare: tuple[str, ...]) -> bool:
-        if host.reset(prepare):
+    def _reset(self, host: RenodeHost, prepare: tuple[str, ...], stamp) -> bool:
+        if host.reset(prepare, stamp):
             return True
         with self._lock:                         # not lent again, and stopped now
             if host in self._idle:
