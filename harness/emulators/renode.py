@@ -149,11 +149,11 @@ class Renode(Emulator):
         # connection). Measured, prod_consumer on mps2_an385, warm, median of 10, two
         # processes each: 0.33-0.34 -> 0.31-0.32 s a run, the part after `start`
         # 0.14-0.15 -> 0.10-0.11 s.
-        socket = self.settings.get("uart_transport", "file") == "socket"
-        if socket:
+        by_socket = self.settings.get("uart_transport", "file") == "socket"
+        if by_socket:
             lower_threads(self.proc.sid, SPINNING_THREADS)
         self.monitor.execute("start")
-        if socket:
+        if by_socket:
             lower_threads(self.proc.sid, SPINNING_THREADS)
 
     def request_quit(self) -> None:

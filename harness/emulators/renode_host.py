@@ -1,7 +1,7 @@
 """A Renode process, and the pool that lends one to each Renode run of a session.
 
-Renode's start-up (Mono, then the monitor) costs about 2 s of host time and its
-first platform load another second of JIT warm-up, more than a whole run on
+Renode's start-up (Mono, then the monitor) costs 1-2 s of host time and its
+first platform load another 0.5-1 s of JIT warm-up, more than a whole run on
 QEMU. So, as Renode's own renode-test keeps one Renode for a suite and calls
 `Reset Emulation` between tests, a session keeps idle Renode processes and each
 run starts from a fresh emulation: the monitor's `Clear` (what `Reset Emulation`
@@ -10,8 +10,9 @@ calls) drops every machine, peripheral, memory, terminal and the virtual clock.
 A returned host is reset in the background, off the runs' path: `Clear`, then
 the commands that begin the machine the returned run had (creating it and
 loading its platform description), since the next run is most often on the
-same board; a run on another board gets a plain `Clear` first. Nothing of the
-guest runs before its own run: no ELF is loaded and the clock does not move.
+same board; a run on another board, or after its platform description was
+edited, gets a plain `Clear` first. Nothing of the guest runs before its own
+run: no ELF is loaded and the clock does not move.
 
 Only one run uses a host at a time. A host that cannot be reset within a
 bounded time, or whose process died, is stopped instead of lent; closing the
