@@ -144,6 +144,19 @@ def lower_threads(sid: int, name_prefix: str, niceness: int = 19) -> int:
     For an emulator's helper threads that spin where they could wait, so that on a
     runner with few cores they only get what the emulated CPU leaves."""
     count = 0
+    for tid, name in session_threads(sid):
+        if name.startswith(name_prefix):
+            try:
+                os.setpriority(os.PRIO_PROCESS, tid, niceness)
+            except OSError:
+                continue                       # the thread ended meanwhile
+            count += 1
+    return count
+
+
+def session_threads(sid: int) -> list[tuple[int, str]]:
+    """(thread id, thread name) of every thread of the session's live processes."""
+    threads = []
     for pid in session_members(sid):
         try:
             tids = os.listdir(f"/proc/{pid}/task")
@@ -151,12 +164,10 @@ def lower_threads(sid: int, name_prefix: str, niceness: int = 19) -> int:
             continue
         for tid in tids:
             try:
-                if Path(f"/proc/{pid}/task/{tid}/comm").read_text().startswith(name_prefix):
-                    os.setpriority(os.PRIO_PROCESS, int(tid), niceness)
-                    count += 1
+                threads.append((int(tid), Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip()))
             except (OSError, ValueError):
                 continue                       # the thread ended meanwhile
-    return count
+    return threads
 
 
 def session_alive(sid: int) -> bool:

@@ -7,7 +7,9 @@ file. The socket terminal (`uart_transport: socket`, read with pyserial) costs
 a host core: Renode 1.14's SocketServerProvider busy-polls its queue for 60 ms
 after every byte, and on a 2-core runner that thread competes with the
 emulated CPU (measured here: prod_consumer on mps2_an385 ran 1.0 s with the
-socket terminal and 0.65 s with the file backend, warm, at 1 MIPS).
+socket terminal and 0.65 s with the file backend, warm, at 1 MIPS). Those
+threads, the monitor's as well, now run at nice 19 (see resume and renode_host),
+which narrows the gap without closing it.
 
 The Renode process is a `RenodeHost`: lent by the session's pool (a fresh
 emulation in a process kept from an earlier run, see renode_host) or, without
@@ -116,7 +118,8 @@ class Renode(Emulator):
         return (), [f"$bin=@{elf}", f"include @{copy}"], uart
 
     def _platform_stamp(self) -> tuple | None:
-        """The platform description's state (mtime, size): a kept Renode that loaded
+        """The platform description's state (inode, mtime, ctime, size; ctime also
+        changes where a copy kept the mtime): a kept Renode that loaded
         it in another state (edited between two runs of a session) loads it anew.
         Files it includes (`using`) are not followed."""
         if "script" in self.settings:
@@ -125,7 +128,7 @@ class Renode(Emulator):
             st = platform_file(self.board, self.settings).stat()
         except OSError:
             return None                          # LoadPlatformDescription reports it
-        return st.st_mtime_ns, st.st_size
+        return st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size
 
     def _uart(self, uart: str) -> tuple[int | Path, list[str]]:
         """Where the UART goes, and the monitor commands that send it there."""

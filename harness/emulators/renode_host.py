@@ -65,7 +65,7 @@ class RenodeHost:
         self.port = free_port()
         self.runs = 0
         self.monitor: Monitor | None = None
-        self.prepared: tuple = ()      # (commands, stamp) already run on the fresh emulation
+        self.prepared: tuple = ()             # (commands, stamp) run on the fresh emulation
         self.ready = None                     # Future of the reset after the last run (bool)
         self.begins = (0, 0)                  # log offset and transcript length it began at
         self._stop_lock = threading.Lock()
@@ -105,7 +105,7 @@ class RenodeHost:
         except OSError:
             return b""
 
-    def reset(self, prepare: tuple[str, ...] = (), stamp=None) -> bool:
+    def reset(self, prepare: tuple[str, ...] = (), stamp: tuple | None = None) -> bool:
         """A fresh emulation with the commands `prepare` already run on it (or, when
         one of them fails, a plain fresh emulation: the run meets the error itself).
         `stamp`: the state of the files those commands read, kept with them in
@@ -153,7 +153,8 @@ class HostPool:
         self._lock = threading.Lock()
         self._closed = False
 
-    def take(self, binary: str, prepare: tuple[str, ...] = (), stamp=None) -> RenodeHost:
+    def take(self, binary: str, prepare: tuple[str, ...] = (),
+             stamp: tuple | None = None) -> RenodeHost:
         """A live host for `binary` with a fresh emulation, on which `prepare` (the
         commands that begin the run's machine) has already run, or nothing has:
         `host.prepared` says which. Already run means with the files they read in
@@ -193,7 +194,8 @@ class HostPool:
             raise EmulatorError("the session is closing: no new Renode run starts")
         return host
 
-    def give(self, host: RenodeHost, prepare: tuple[str, ...] = (), stamp=None) -> dict:
+    def give(self, host: RenodeHost, prepare: tuple[str, ...] = (),
+             stamp: tuple | None = None) -> dict:
         """Take `host` back after a run: kept and reset in the background (a fresh
         emulation, with `prepare` run on it for a next run on the same machine; `stamp`
         as for take), else stopped. Returns how the run's emulator ended (for its
@@ -207,7 +209,7 @@ class HostPool:
             return self._retire(host)
         return {"ended_by": "kept", "returncode": None, "kept_pid": host.proc.pid}
 
-    def _reset(self, host: RenodeHost, prepare: tuple[str, ...], stamp) -> bool:
+    def _reset(self, host: RenodeHost, prepare: tuple[str, ...], stamp: tuple | None) -> bool:
         if host.reset(prepare, stamp):
             return True
         with self._lock:                         # not lent again, and stopped now
