@@ -187,6 +187,28 @@ def test_a_platform_edited_between_runs_is_loaded_anew(tmp_path, prod_spec, scen
         pool.close()
 
 
+def test_a_renode_whose_memory_keeps_growing_is_replaced(tmp_path, prod_spec, scenario):
+    """A kept Renode that grew by more than the pool's limit since its first run is
+    stopped after its run (which passes, its logs kept), and the next run gets a new one."""
+    pool = HostPool(tmp_path / "hosts", {})
+    pool.max_growth_kib = 24 * 1024
+    try:
+        runs = pooled_runs(tmp_path, prod_spec, pool,
+                           *(scenario(log=PASS_LOG, leak_mib=16) for _ in range(4)))
+        assert [out.verdict for out, _, _ in runs] == [Verdict.PASS] * 4
+        ends = [w.teardown for _, w, _ in runs]
+        assert [e["ended_by"] for e in ends] == ["kept", "kept", "SIGKILL", "kept"]
+        assert "Renode grew by" in ends[2]["retired"] and "24 MiB" in ends[2]["retired"]
+        assert ends[2]["host_rss_kib"] - ends[0]["host_rss_kib"] > 24 * 1024
+        pids = [emu.proc.pid for _, _, emu in runs]
+        assert pids[0] == pids[1] == pids[2] != pids[3]
+        assert not session_alive(pids[2])
+        assert [e["renode_runs_in_process"] for e in ends] == [1, 2, 3, 1]
+        assert "Loading" in (tmp_path / "run2" / "renode.log").read_text()
+    finally:
+        pool.close()
+
+
 def test_a_renode_that_cannot_be_cleared_is_stopped_not_reused(tmp_path, prod_spec, scenario,
                                                                monkeypatch):
     monkeypatch.setattr(renode_host, "CLEAR_TIMEOUT_S", 0.5)

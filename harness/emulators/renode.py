@@ -32,7 +32,7 @@ from harness.emulators.base import Emulator
 from harness.emulators.renode_host import SPINNING_THREADS, HostPool, RenodeHost
 from harness.errors import EmulatorError, SetupError, UsageError
 from harness.files import tail
-from harness.process import lower_threads, session_rss_kib, tool_version, which
+from harness.process import lower_threads, tool_version, which
 from harness.uart import free_port
 
 VTIME = re.compile(r"(\d+):(\d+):(\d+(?:\.\d+)?)")
@@ -192,8 +192,6 @@ class Renode(Emulator):
             self.teardown = host.stop()
             self._keep_logs(host)             # with what it printed as it quit
         self.teardown["renode_runs_in_process"] = host.runs
-        if self.teardown.get("ended_by") == "kept":         # its memory, for soaks
-            self.teardown["host_rss_kib"] = session_rss_kib(host.proc.sid)
         for uart_file in self.run_dir.glob("renode-uart*.bin"):
             uart_file.unlink()                    # uart.raw holds the same bytes
         if not self.pool:

@@ -34,7 +34,7 @@ from harness.deadline import Deadline
 from harness.emulators.monitor import Monitor
 from harness.errors import EmulatorError, SetupError
 from harness.files import tail
-from harness.process import OwnedProcess, lower_threads
+from harness.process import OwnedProcess, lower_threads, session_rss_kib
 from harness.uart import free_port
 
 STARTUP_TIMEOUT_S = 60.0     # host seconds for Mono + Renode to open the monitor
@@ -49,6 +49,11 @@ PREPARE_TIMEOUT_S = 30.0     # host seconds for each command that begins the nex
 # turn, median of 22, reset 0.100 -> 0.075 s and start to SUCCESS 0.141 -> 0.125 s; a
 # process of 15 warm harness runs, 8 pairs, 0.95x the wall time.
 SPINNING_THREADS = "SocketServerPro"
+# Renode's memory grows with every emulation it clears and does not level off (measured
+# on 1.15.3, prod_consumer on mps2_an385 in one kept process: 460 MiB after the first run,
+# 944 MiB after 300, ~1.6 MiB a run), so a host that grew this much since its first run
+# is stopped instead of kept: a long suite pays one start-up (1-2 s) every ~300 runs.
+MAX_GROWTH_KIB = 512 * 1024
 
 
 class RenodeHost:
@@ -68,6 +73,7 @@ class RenodeHost:
         self.prepared: tuple = ()             # (commands, stamp) run on the fresh emulation
         self.ready = None                     # Future of the reset after the last run (bool)
         self.begins = (0, 0)                  # log offset and transcript length it began at
+        self.first_rss_kib: int | None = None    # its memory after its first run
         self._stop_lock = threading.Lock()
         try:
             self.proc = OwnedProcess(
@@ -152,6 +158,7 @@ class HostPool:
         self._all: list[RenodeHost] = []
         self._lock = threading.Lock()
         self._closed = False
+        self.max_growth_kib = MAX_GROWTH_KIB
 
     def take(self, binary: str, prepare: tuple[str, ...] = (),
              stamp: tuple | None = None) -> RenodeHost:
@@ -198,16 +205,26 @@ class HostPool:
              stamp: tuple | None = None) -> dict:
         """Take `host` back after a run: kept and reset in the background (a fresh
         emulation, with `prepare` run on it for a next run on the same machine; `stamp`
-        as for take), else stopped. Returns how the run's emulator ended (for its
-        teardown record)."""
+        as for take), else stopped: when the pool is closing, the process died, or its
+        memory grew by more than `max_growth_kib` since its first run. Returns how the
+        run's emulator ended (for its teardown record), with the process's memory."""
+        rss = session_rss_kib(host.proc.sid)
+        if host.first_rss_kib is None:
+            host.first_rss_kib = rss
+        grown = rss - host.first_rss_kib
         with self._lock:
-            keep = not self._closed and host.alive()
+            keep = not self._closed and host.alive() and grown <= self.max_growth_kib
             if keep:
                 host.ready = background(self._reset, host, tuple(prepare), stamp)
                 self._idle.append(host)
-        if not keep:
-            return self._retire(host)
-        return {"ended_by": "kept", "returncode": None, "kept_pid": host.proc.pid}
+        if keep:
+            return {"ended_by": "kept", "returncode": None, "kept_pid": host.proc.pid,
+                    "host_rss_kib": rss}
+        if grown > self.max_growth_kib and host.alive():     # its run kept its logs already
+            return {**self._retire(host, hard=True), "host_rss_kib": rss, "retired": (
+                f"Renode grew by {grown // 1024} MiB over {host.runs} runs (more than "
+                f"{self.max_growth_kib // 1024} MiB): stopped, a new one serves the next run")}
+        return self._retire(host)
 
     def _reset(self, host: RenodeHost, prepare: tuple[str, ...], stamp: tuple | None) -> bool:
         if host.reset(prepare, stamp):

@@ -5,8 +5,9 @@ server socket terminal that streams a scenario once `start` is given.
 
 `sysbus LoadELF @FILE` takes a JSON scenario instead of an ELF:
   {"log": "path or inline text", "then": "hang" | "exit" | "freeze", "bad_command": "connector",
-   "ignore_quit": false, "port_taken": false, "clear_hangs": false}
-"freeze" stops virtual time (ElapsedVirtualTime no longer advances).
+   "ignore_quit": false, "port_taken": false, "clear_hangs": false, "leak_mib": 0}
+"freeze" stops virtual time (ElapsedVirtualTime no longer advances). "leak_mib" keeps
+that much more memory for good at each load, as Renode grows from run to run.
 `Clear` starts a fresh emulation as Renode does (machines, terminals, virtual
 time); with "clear_hangs" it never answers. A real ELF takes its scenario from
 $FAKE_RENODE_SCENARIO ($FAKE_RENODE_PROBE for the isolation probe). Renode's output (stdout) names
@@ -21,6 +22,7 @@ import threading
 import time
 
 IAC, WILL, DO = 255, 251, 253
+LEAKED = []          # what "leak_mib" holds on to
 
 
 def load_scenario(path):
@@ -100,6 +102,7 @@ def handle(command: str, state: dict):
     if command.startswith("sysbus LoadELF"):
         path = command.split("@", 1)[1]
         state["scenario"] = load_scenario(path)
+        LEAKED.append(b"\x01" * (state["scenario"].get("leak_mib", 0) << 20))   # resident
         print(f"[INFO] sysbus: Loading {path}", flush=True)
         return ""
     if command.startswith("emulation CreateServerSocketTerminal"):
