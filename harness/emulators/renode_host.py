@@ -129,7 +129,7 @@ class RenodeHost:
                 self.monitor.execute(command, timeout=PREPARE_TIMEOUT_S)
         except EmulatorError:
             return self.reset()
-        self.prepared = (tuple(prepare), stamp) if prepare else ()
+        self.prepared = _begun(prepare, stamp)
         return True
 
     def stop(self, hard: bool = False) -> dict:
@@ -168,7 +168,7 @@ class HostPool:
         the state `stamp` (a platform description edited since is loaded anew). An
         idle host is preferred, one already prepared for this machine first; else a
         new one (1-3 s of start-up)."""
-        want = (tuple(prepare), stamp) if prepare else ()
+        want = _begun(prepare, stamp)
         while True:
             with self._lock:
                 if self._closed:
@@ -212,15 +212,16 @@ class HostPool:
         if host.first_rss_kib is None:
             host.first_rss_kib = rss
         grown = rss - host.first_rss_kib
+        outgrown = grown > self.max_growth_kib
         with self._lock:
-            keep = not self._closed and host.alive() and grown <= self.max_growth_kib
+            keep = not self._closed and host.alive() and not outgrown
             if keep:
                 host.ready = background(self._reset, host, tuple(prepare), stamp)
                 self._idle.append(host)
         if keep:
             return {"ended_by": "kept", "returncode": None, "kept_pid": host.proc.pid,
                     "host_rss_kib": rss}
-        if grown > self.max_growth_kib and host.alive():     # its run kept its logs already
+        if outgrown and host.alive():                        # its run kept its logs already
             return {**self._retire(host, hard=True), "host_rss_kib": rss, "retired": (
                 f"Renode grew by {grown // 1024} MiB over {host.runs} runs (more than "
                 f"{self.max_growth_kib // 1024} MiB): stopped, a new one serves the next run")}
@@ -249,6 +250,11 @@ class HostPool:
             if host in self._all:
                 self._all.remove(host)
         return ended
+
+
+def _begun(prepare: tuple[str, ...], stamp: tuple | None) -> tuple:
+    """What `host.prepared` holds once `prepare` ran with its files in state `stamp`."""
+    return (tuple(prepare), stamp) if prepare else ()
 
 
 def _ready(host: RenodeHost) -> bool:
