@@ -29,6 +29,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from harness import renode_aot
 from harness.background import background
 from harness.deadline import Deadline
 from harness.emulators.monitor import Monitor
@@ -78,7 +79,8 @@ class RenodeHost:
         try:
             self.proc = OwnedProcess(
                 [binary, "--disable-xwt", "--plain", "--port", str(self.port)], self.log_path,
-                env={**environ, "HOME": str(home), "TMPDIR": str(tmp)}, cwd=scratch,
+                env={**renode_aot.environment(binary, environ), "HOME": str(home),
+                     "TMPDIR": str(tmp)}, cwd=scratch,
                 keep_stdin_open=True)          # Renode quits at EOF on stdin
         except OSError as exc:
             raise SetupError(f"cannot start {binary}: {exc.strerror}") from None

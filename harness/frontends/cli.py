@@ -415,23 +415,26 @@ def cmd_setup(args, environ) -> int:
 
 
 def _setup_renode(args, environ) -> None:
+    say = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     found = config.renode_found(environ)
     if found and not args.renode_archive:
-        print(f"Renode: using {found}", file=sys.stderr)
-        return
-    archive = Path(args.renode_archive).expanduser() if args.renode_archive else None
-    try:
-        record = renode_install.install(environ, archive, args.renode_url,
-                                        say=lambda m: print(m, file=sys.stderr, flush=True))
-    except SetupError as exc:
-        if archive is not None:
-            raise
-        print(f"setup: Renode not installed ({exc.message}); Renode runs are left out until "
-              "`harness setup --renode` can download it or gets --renode-archive FILE",
-              file=sys.stderr)
-        return
-    print(f"Renode {record['version']} installed: {record['renode']} (sha256 of the archive "
-          f"{record['sha256'][:16]}...)", file=sys.stderr)
+        say(f"Renode: using {found}")
+    else:
+        archive = Path(args.renode_archive).expanduser() if args.renode_archive else None
+        try:
+            record = renode_install.install(environ, archive, args.renode_url, say=say)
+        except SetupError as exc:
+            if archive is not None:
+                raise
+            say(f"setup: Renode not installed ({exc.message}); Renode runs are left out until "
+                "`harness setup --renode` can download it or gets --renode-archive FILE")
+            return
+        say(f"Renode {record['version']} installed: {record['renode']} (sha256 of the archive "
+            f"{record['sha256'][:16]}...)")
+        found = record["renode"]
+    from harness import renode_aot
+    from harness.process import which
+    renode_aot.make(which(found, environ) or found, environ, say=say)
 
 
 def cmd_doctor(args, environ) -> int:

@@ -37,6 +37,11 @@ def checks(ws_arg: str | None, environ: dict):
         board = boards.load(name)
         for emu, settings in board.emulators.items():
             yield _emulator_row(emu, settings, board, environ)
+    renode = which(renode_binary(environ) or "renode", environ)
+    if renode:
+        from harness import renode_aot
+        ok, detail = renode_aot.describe(renode, environ)
+        yield ok, "renode AOT images", detail
 
 
 def _emulator_row(emu: str, settings: dict, board, environ: dict):
