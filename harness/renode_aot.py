@@ -125,11 +125,22 @@ def make(launcher: str, environ: dict, say=print) -> dict | None:
     root = cache_root(environ)
     dest = root / _key(exe, mono)
     if (dest / MANIFEST).is_file():
+        say(f"Renode: its ahead-of-time images are in {dest}")
         return json.loads((dest / MANIFEST).read_text())
-    _prune(root)
     wanted = [exe, *sorted(exe.parent.glob("*.dll")), *_framework(mono)]
     say(f"Renode: compiling its {len(wanted)} assemblies ahead of time for a faster start "
         f"(once, into {root})")
+    try:
+        return _make(exe, mono, wanted, dest, environ, say)
+    except OSError as exc:             # e.g. a read-only or full cache: Renode works without
+        say(f"Renode: no ahead-of-time images ({exc.strerror or exc}: "
+            f"{exc.filename or root}); Renode runs as before, compiling at run time")
+        return None
+
+
+def _make(exe: Path, mono: str, wanted: list[Path], dest: Path, environ: dict, say) -> dict | None:
+    root = dest.parent
+    _prune(root)
     root.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
     tmp = Path(tempfile.mkdtemp(prefix=".making-", dir=root))
@@ -156,7 +167,7 @@ def make(launcher: str, environ: dict, say=print) -> dict | None:
 
 def _compile_all(mono: str, wanted: list[Path], out: Path, environ: dict) -> list[str]:
     """`mono --aot` for each assembly, as many at once as there are cores; the names
-    (and first error line) of those that failed. Progress on terminals."""
+    (and the last line of its error) of those that failed. Progress on terminals."""
     done = 0
 
     def one(assembly: Path) -> str | None:

@@ -151,6 +151,21 @@ def test_nothing_compiled_is_one_line_and_no_images(renode):
     assert list(renode_aot.cache_root(env).iterdir()) == []
 
 
+def test_a_cache_that_cannot_be_written_is_one_line_not_a_failed_setup(renode, tmp_path,
+                                                                      monkeypatch, capsys):
+    launcher, env = renode
+    (tmp_path / "a-file").write_text("")
+    env = {**env, "XDG_CACHE_HOME": str(tmp_path / "a-file")}     # mkdir fails: not a directory
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("HARNESS_RENODE", str(launcher))
+    assert main(["setup", "--renode", "--no-workspace"]) == 0
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("Renode: no ahead-of-time images (Not a directory") and \
+        "compiling at run time" in last
+    assert renode_aot.environment(str(launcher), env) == env
+
+
 def test_setup_makes_them_and_doctor_reports_them(renode, monkeypatch, capsys):
     launcher, env = renode
     for key, value in env.items():

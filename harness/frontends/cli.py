@@ -116,7 +116,9 @@ def parser() -> argparse.ArgumentParser:
     st.add_argument("--mirror", help="directory of git mirrors to use instead of the network")
     st.add_argument("--renode", action="store_true",
                     help=f"also install Renode {renode_install.VERSION} (linux-portable release) "
-                    "unless one is found; a failed download is a one-line note, not an error")
+                    "unless one is found; a failed download is a one-line note, not an error. "
+                    "A Renode run by a system mono gets its assemblies compiled ahead of time "
+                    "once, for a faster start (HARNESS_RENODE_AOT=0: not)")
     st.add_argument("--renode-archive", metavar="FILE",
                     help="install Renode from this linux-portable archive (implies --renode)")
     st.add_argument("--renode-url", default=renode_install.URL, help=argparse.SUPPRESS)
