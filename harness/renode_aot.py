@@ -4,12 +4,13 @@ A Renode run by a system Mono (a source build, Renode's .deb and .rpm packages:
 a `renode` script that runs `mono .../Renode.exe`) compiles every method it
 uses at run time; Mono spends most of Renode's start-up and of its first
 platform load doing that. `harness setup --renode` compiles Renode's assemblies
-and the framework assemblies it uses ahead of time once (`mono --aot`, about
-20 s on 2 cores), into the harness's cache, and each Renode the harness starts
-is pointed at them (`--aot-path` in MONO_ENV_OPTIONS). Measured on Renode
-1.15.3 built from source, Mono 6.8, 12 pairs: `renode --disable-xwt --console
---plain -e quit` 1.17 -> 0.96 s; a cold `harness run` of prod_consumer on
-mps2_an385 1.94 -> 1.65 s.
+and the framework assemblies it uses ahead of time once (`mono --aot`, which
+needs binutils' `as` and `ld`; 61 assemblies in 9.5 s on 2 cores, 136 MB),
+into the harness's cache, and each Renode the harness starts is pointed at
+them (`--aot-path` in MONO_ENV_OPTIONS). Measured on Renode 1.15.3 built from
+source, Mono 6.8, 12 pairs: `renode --disable-xwt --console --plain -e quit`
+1.17 -> 0.96 s; a cold `harness run` of prod_consumer on mps2_an385 1.95 ->
+1.62 s.
 
 Mono checks each image against its assembly (its GUID) and its own runtime
 version, and compiles at run time whatever does not match, so an image gone
@@ -20,7 +21,8 @@ and this does nothing. HARNESS_RENODE_AOT=0 turns the images off for a run.
 
 Cache: $XDG_CACHE_HOME/zephyr-isolation-harness/renode-aot/<key>/ (default
 ~/.cache/...), the images and `made.json` (what was compiled, what failed),
-renamed into place whole.
+renamed into place whole. MONO_ENV_OPTIONS is split at blanks and --aot-path
+at colons, so a cache whose path holds either is not used (doctor says so).
 """
 from __future__ import annotations
 
@@ -46,6 +48,9 @@ FRAMEWORK = ("mscorlib", "System", "System.Core", "System.Xml", "System.Numerics
              "System.Configuration", "System.Dynamic", "Microsoft.CSharp", "Mono.Posix")
 COMPILE_TIMEOUT_S = 300.0     # one assembly; mscorlib takes ~3 s
 MANIFEST = "made.json"
+MAKING = ".making-"            # a set-up's work in progress
+ABANDONED_S = 3600.0           # work in progress this old is a killed set-up's
+UNUSABLE = re.compile(r"[\s:\"'\\]")   # what MONO_ENV_OPTIONS or --aot-path would split
 
 
 def cache_root(environ: dict) -> Path:
@@ -64,7 +69,7 @@ def renode_exe(launcher: str) -> Path | None:
         return None
     if not head.startswith(b"#!"):
         return None
-    candidates = [Path(m.decode()) for m in re.findall(rb"(/[^\s\"']*/Renode\.exe)", head)]
+    candidates = [Path(os.fsdecode(m)) for m in re.findall(rb"(/[^\s\"']*/Renode\.exe)", head)]
     candidates += [real.parent / "bin" / "Renode.exe",                 # packages, installs
                    real.parent / "output" / "bin" / "Release" / "Renode.exe"]  # a source tree
     return next((c for c in candidates if _is_assembly(c)), None)
@@ -86,7 +91,18 @@ def images(launcher: str, environ: dict) -> Path | None:
         return None
     exe, mono = renode_exe(launcher), which("mono", environ)
     found = cache_root(environ) / _key(exe, mono) if exe and mono else None
-    return found if found and (found / MANIFEST).is_file() else None
+    if found is None or UNUSABLE.search(str(found)) or _record(found) is None:
+        return None
+    return found
+
+
+def _record(images_dir: Path) -> dict | None:
+    """made.json of a finished set of images; None if absent or unreadable."""
+    try:
+        record = json.loads((images_dir / MANIFEST).read_text())
+        return record if isinstance(record, dict) and "images" in record else None
+    except (OSError, ValueError):
+        return None
 
 
 def describe(launcher: str, environ: dict) -> tuple[bool | None, str]:
@@ -98,11 +114,14 @@ def describe(launcher: str, environ: dict) -> tuple[bool | None, str]:
         return None, "none: no `mono` on PATH"
     found = images(launcher, environ)
     if found is None:
-        off = environ.get(ENV_SWITCH) == "0"
-        return None, (f"off ({ENV_SWITCH}=0)" if off else
-                      "not made: `harness setup --renode` compiles them once (~10-20 s) "
-                      "for a Renode start ~0.3 s faster")
-    record = json.loads((found / MANIFEST).read_text())
+        if environ.get(ENV_SWITCH) == "0":
+            return None, f"off ({ENV_SWITCH}=0)"
+        if UNUSABLE.search(str(cache_root(environ))):
+            return None, (f"not used: Mono cannot be pointed at {cache_root(environ)} (a blank "
+                          "or colon in the path); set XDG_CACHE_HOME to a plain path")
+        return None, ("not made: `harness setup --renode` compiles them once (~10 s on 2 "
+                      "cores) for a cold Renode run ~0.3 s shorter")
+    record = _record(found)
     failed = f", {len(record['failed'])} left to run time" if record["failed"] else ""
     return True, f"{len(record['images'])} assemblies{failed}, in {found}"
 
@@ -124,9 +143,18 @@ def make(launcher: str, environ: dict, say=print) -> dict | None:
         return None
     root = cache_root(environ)
     dest = root / _key(exe, mono)
-    if (dest / MANIFEST).is_file():
+    if _record(dest) is not None:
         say(f"Renode: its ahead-of-time images are in {dest}")
-        return json.loads((dest / MANIFEST).read_text())
+        return _record(dest)
+    if UNUSABLE.search(str(root)):
+        say(f"Renode: no ahead-of-time images: Mono cannot be pointed at {root} (a blank or "
+            "colon in the path); set XDG_CACHE_HOME to a plain path")
+        return None
+    missing = [tool for tool in ("as", "ld") if which(tool, environ) is None]
+    if missing:
+        say(f"Renode: no ahead-of-time images: mono --aot needs {' and '.join(missing)} "
+            "(apt-get install binutils); Renode runs as before, compiling at run time")
+        return None
     wanted = [exe, *sorted(exe.parent.glob("*.dll")), *_framework(mono)]
     say(f"Renode: compiling its {len(wanted)} assemblies ahead of time for a faster start "
         f"(once, into {root})")
@@ -143,7 +171,7 @@ def _make(exe: Path, mono: str, wanted: list[Path], dest: Path, environ: dict, s
     _prune(root)
     root.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
-    tmp = Path(tempfile.mkdtemp(prefix=".making-", dir=root))
+    tmp = Path(tempfile.mkdtemp(prefix=MAKING, dir=root))
     try:
         failed = _compile_all(mono, wanted, tmp, environ)
         made = [p.name for p in wanted if (tmp / f"{p.name}.so").is_file()]
@@ -154,15 +182,18 @@ def _make(exe: Path, mono: str, wanted: list[Path], dest: Path, environ: dict, s
         record = {"renode_exe": str(exe), "mono": mono, "images": made, "failed": failed,
                   "seconds": round(time.monotonic() - t0, 1)}
         write_atomic(tmp / MANIFEST, json.dumps(record, indent=2) + "\n")
-        say(f"Renode: {len(made)} of {len(wanted)} assemblies compiled in {record['seconds']} s"
-            + (f"; left to run-time compilation: {'; '.join(failed)}" if failed else ""))
+        shutil.rmtree(dest, ignore_errors=True)      # unreadable leftovers under the key
         try:
             tmp.rename(dest)                         # whole, or not at all
-        except OSError:                              # another set-up made it meanwhile
-            pass
+        except OSError:
+            pass                                     # another set-up's are there: checked below
     finally:
         shutil.rmtree(tmp, ignore_errors=True)       # an interrupted one leaves nothing
-    return record
+    if _record(dest) is None:
+        raise OSError(f"the images vanished before they were in place at {dest}")
+    say(f"Renode: {len(made)} of {len(wanted)} assemblies compiled in {record['seconds']} s"
+        + (f"; left to run-time compilation: {'; '.join(failed)}" if failed else ""))
+    return _record(dest)
 
 
 def _compile_all(mono: str, wanted: list[Path], out: Path, environ: dict) -> list[str]:
@@ -184,7 +215,7 @@ def _compile_all(mono: str, wanted: list[Path], out: Path, environ: dict) -> lis
         return None
 
     failed = []
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+    with ThreadPoolExecutor(max_workers=len(os.sched_getaffinity(0))) as pool:
         for error in pool.map(one, wanted):
             done += 1
             if error:
@@ -217,12 +248,22 @@ def _key(exe: Path, mono: str) -> str:
 
 
 def _prune(root: Path) -> None:
-    """Images made for a Renode.exe or mono that has changed or gone since."""
-    for made in root.glob(f"*/{MANIFEST}"):
+    """Images made for a Renode.exe or mono that has changed or gone since, and the work
+    in progress of a set-up killed long ago (another one's current work is left alone)."""
+    now = time.time()
+    for entry in root.glob("*"):
+        if entry.name.startswith(MAKING):
+            try:
+                old = now - entry.stat().st_mtime > ABANDONED_S
+            except OSError:
+                old = False
+            if old:
+                shutil.rmtree(entry, ignore_errors=True)
+            continue
+        record = _record(entry)
         try:
-            record = json.loads(made.read_text())
-            current = _key(Path(record["renode_exe"]), record["mono"])
-        except (OSError, ValueError, KeyError):
+            current = _key(Path(record["renode_exe"]), record["mono"]) if record else None
+        except (OSError, KeyError, TypeError):
             current = None
-        if current != made.parent.name:
-            shutil.rmtree(made.parent, ignore_errors=True)
+        if current != entry.name:
+            shutil.rmtree(entry, ignore_errors=True)

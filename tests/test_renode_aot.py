@@ -166,6 +166,57 @@ def test_a_cache_that_cannot_be_written_is_one_line_not_a_failed_setup(renode, t
     assert renode_aot.environment(str(launcher), env) == env
 
 
+def test_a_cache_path_mono_would_split_is_not_used(renode, tmp_path):
+    launcher, env = renode
+    for bad in ("with space", "with:colon"):
+        spaced = {**env, "XDG_CACHE_HOME": str(tmp_path / bad)}
+        said = []
+        assert renode_aot.make(str(launcher), spaced, say=said.append) is None
+        assert "Mono cannot be pointed at" in said[-1] and "XDG_CACHE_HOME" in said[-1]
+        assert renode_aot.environment(str(launcher), spaced) == spaced
+        ok, detail = renode_aot.describe(str(launcher), spaced)
+        assert ok is None and "blank or colon" in detail
+    assert _mono_calls(env) == []
+
+
+def test_without_an_assembler_nothing_is_compiled(renode, tmp_path):
+    launcher, env = renode
+    no_binutils = {**env, "PATH": str(tmp_path / "mono" / "bin")}      # mono, no as or ld
+    said = []
+    assert renode_aot.make(str(launcher), no_binutils, say=said.append) is None
+    assert "needs as and ld (apt-get install binutils)" in said[-1]
+    assert _mono_calls(env) == []
+
+
+def test_an_unreadable_record_is_made_again(renode):
+    launcher, env = renode
+    renode_aot.make(str(launcher), env, say=lambda m: None)
+    images = renode_aot.images(str(launcher), env)
+    (images / "made.json").write_text("{not json")
+    assert renode_aot.images(str(launcher), env) is None
+    assert renode_aot.describe(str(launcher), env)[0] is None
+    assert renode_aot.make(str(launcher), env, say=lambda m: None)["images"]
+    assert renode_aot.images(str(launcher), env) == images
+
+
+def test_pruning_keeps_other_renodes_and_a_running_set_up(renode, tmp_path):
+    launcher, env = renode
+    other = tmp_path / "other-renode"
+    shutil.copytree(launcher.parent, other)
+    (other / "renode").write_text(launcher.read_text().replace(str(launcher.parent), str(other)))
+    renode_aot.make(str(launcher), env, say=lambda m: None)
+    renode_aot.make(str(other / "renode"), env, say=lambda m: None)
+    mine, theirs = (renode_aot.images(str(p), env) for p in (launcher, other / "renode"))
+    root = renode_aot.cache_root(env)
+    killed, running = root / ".making-killed", root / ".making-running"
+    killed.mkdir(), running.mkdir()
+    os.utime(killed, (0, 0))                                    # a set-up killed long ago
+    (launcher.parent / "bin" / "Renode.exe").write_bytes(b"MZ rebuilt, so the old ones go")
+    renode_aot.make(str(launcher), env, say=lambda m: None)
+    assert not mine.exists() and theirs.exists() and renode_aot.images(str(launcher), env)
+    assert not killed.exists() and running.exists()
+
+
 def test_setup_makes_them_and_doctor_reports_them(renode, monkeypatch, capsys):
     launcher, env = renode
     for key, value in env.items():
