@@ -128,7 +128,11 @@ def describe(launcher: str, environ: dict) -> tuple[bool | None, str]:
 
 def environment(launcher: str, environ: dict) -> dict:
     """`environ` with Mono pointed at this Renode's AOT images, where they were made."""
-    found = images(launcher, environ)
+    return with_images(environ, images(launcher, environ))
+
+
+def with_images(environ: dict, found: Path | None) -> dict:
+    """`environ` with Mono pointed at the images in `found` (None: as it is)."""
     if found is None:
         return environ
     options = f"{environ.get('MONO_ENV_OPTIONS', '')} --aot-path={found}".strip()

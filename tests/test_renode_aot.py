@@ -80,13 +80,13 @@ def test_the_renode_the_harness_starts_gets_the_images(renode, tmp_path):
     renode_aot.make(str(launcher), env, say=lambda m: None)
     host = RenodeHost(str(launcher), tmp_path / "host", env)
     try:
-        assert (tmp_path / "seen").read_text().strip() == \
-            f"--aot-path={renode_aot.images(str(launcher), env)}"
+        assert (tmp_path / "seen").read_text().strip() == f"--aot-path={host.aot_images}"
+        assert host.aot_images == renode_aot.images(str(launcher), env) is not None
     finally:
         host.stop(hard=True)
     host = RenodeHost(str(launcher), tmp_path / "host2", {**env, "HARNESS_RENODE_AOT": "0"})
     try:
-        assert (tmp_path / "seen").read_text().strip() == ""
+        assert (tmp_path / "seen").read_text().strip() == "" and host.aot_images is None
     finally:
         host.stop(hard=True)
 

@@ -192,6 +192,7 @@ class Renode(Emulator):
             self.teardown = host.stop()
             self._keep_logs(host)             # with what it printed as it quit
         self.teardown["renode_runs_in_process"] = host.runs
+        self.teardown["renode_aot_images"] = str(host.aot_images) if host.aot_images else None
         for uart_file in self.run_dir.glob("renode-uart*.bin"):
             uart_file.unlink()                    # uart.raw holds the same bytes
         if not self.pool:

@@ -76,10 +76,11 @@ class RenodeHost:
         self.begins = (0, 0)                  # log offset and transcript length it began at
         self.first_rss_kib: int | None = None    # its memory after its first run
         self._stop_lock = threading.Lock()
+        self.aot_images = renode_aot.images(binary, environ)   # what Mono is pointed at
         try:
             self.proc = OwnedProcess(
                 [binary, "--disable-xwt", "--plain", "--port", str(self.port)], self.log_path,
-                env={**renode_aot.environment(binary, environ), "HOME": str(home),
+                env={**renode_aot.with_images(environ, self.aot_images), "HOME": str(home),
                      "TMPDIR": str(tmp)}, cwd=scratch,
                 keep_stdin_open=True)          # Renode quits at EOF on stdin
         except OSError as exc:
