@@ -121,9 +121,10 @@ def describe(launcher: str, environ: dict) -> tuple[bool | None, str]:
                           "or colon in the path); set XDG_CACHE_HOME to a plain path")
         return None, ("not made: `harness setup --renode` compiles them once (~10 s on 2 "
                       "cores) for a cold Renode run ~0.3 s shorter")
-    record = _record(found)
-    failed = f", {len(record['failed'])} left to run time" if record["failed"] else ""
-    return True, f"{len(record['images'])} assemblies{failed}, in {found}"
+    record = _record(found) or {"images": []}            # (removed meanwhile: none)
+    failed = record.get("failed") or []
+    left = f", {len(failed)} left to run time" if failed else ""
+    return True, f"{len(record['images'])} assemblies{left}, in {found}"
 
 
 def environment(launcher: str, environ: dict) -> dict:
