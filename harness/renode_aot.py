@@ -148,9 +148,10 @@ def make(launcher: str, environ: dict, say=print) -> dict | None:
         return None
     root = cache_root(environ)
     dest = root / _key(exe, mono)
-    if _record(dest) is not None:
+    record = _record(dest)
+    if record is not None:
         say(f"Renode: its ahead-of-time images are in {dest}")
-        return _record(dest)
+        return record
     if UNUSABLE.search(str(root)):
         say(f"Renode: no ahead-of-time images: Mono cannot be pointed at {root} (a blank or "
             "colon in the path); set XDG_CACHE_HOME to a plain path")
@@ -194,11 +195,12 @@ def _make(exe: Path, mono: str, wanted: list[Path], dest: Path, environ: dict, s
             pass                                     # another set-up's are there: checked below
     finally:
         shutil.rmtree(tmp, ignore_errors=True)       # an interrupted one leaves nothing
-    if _record(dest) is None:
+    in_place = _record(dest)
+    if in_place is None:
         raise OSError(f"the images vanished before they were in place at {dest}")
     say(f"Renode: {len(made)} of {len(wanted)} assemblies compiled in {record['seconds']} s"
         + (f"; left to run-time compilation: {'; '.join(failed)}" if failed else ""))
-    return _record(dest)
+    return in_place
 
 
 def _compile_all(mono: str, wanted: list[Path], out: Path, environ: dict) -> list[str]:
