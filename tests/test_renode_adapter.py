@@ -123,6 +123,7 @@ def test_a_pool_reuses_one_renode_with_a_fresh_emulation_per_run(tmp_path, prod_
         assert [w.teardown["ended_by"] for w in (w1, w2, w3)] == ["kept"] * 3
         assert [w.teardown["renode_runs_in_process"] for w in (w1, w2, w3)] == [1, 2, 3]
         assert w1.teardown["renode_aot_images"] is None      # a fake: no mono-run Renode.exe
+        assert w1.teardown["renode_mono_gc_params"] == "nursery-size=64m"
         assert w2.virtual_time_s < w1.virtual_time_s + 0.05       # the clock restarted
         for n in range(3):                                        # each run keeps its own part
             log = (tmp_path / f"run{n}" / "renode.log").read_text()

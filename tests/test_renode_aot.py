@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness import renode_aot
-from harness.emulators.renode_host import RenodeHost
+from harness.emulators.renode_host import RenodeHost, mono_tuned
 from harness.frontends import doctor
 from harness.frontends.cli import main
 from harness.process import session_members
@@ -30,7 +30,7 @@ def renode(tmp_path):
     """A mono-run Renode as its packages lay it out (a `renode` script, bin/Renode.exe and
     its assemblies), a mono installation with two framework assemblies, and the
     environment that finds them. The script, run, records MONO_ENV_OPTIONS and
-    becomes the fake Renode."""
+    MONO_GC_PARAMS and becomes the fake Renode."""
     tree = tmp_path / "renode"
     for name in ("Renode.exe", "Emulator.dll", "Broken.dll"):
         (tree / "bin").mkdir(parents=True, exist_ok=True)
@@ -38,6 +38,7 @@ def renode(tmp_path):
     launcher = _executable(tree / "renode", f"#!/bin/sh\n"
                            f"# mono $MONO_OPTIONS {tree}/bin/Renode.exe \"$@\"\n"
                            f"echo \"$MONO_ENV_OPTIONS\" > {tmp_path}/seen\n"
+                           f"echo \"$MONO_GC_PARAMS\" > {tmp_path}/seen_gc\n"
                            f"exec {FAKES / 'fake_renode.py'} \"$@\"\n")
     prefix = tmp_path / "mono"
     (prefix / "bin").mkdir(parents=True)
@@ -89,6 +90,22 @@ def test_the_renode_the_harness_starts_gets_the_images(renode, tmp_path):
         assert (tmp_path / "seen").read_text().strip() == "" and host.aot_images is None
     finally:
         host.stop(hard=True)
+
+
+def test_the_renode_the_harness_starts_gets_a_larger_nursery_unless_the_user_set_one(
+        renode, tmp_path):
+    launcher, env = renode
+    for n, (given, wanted) in enumerate([
+            (None, "nursery-size=64m"),
+            ("major=marksweep-conc", "nursery-size=64m,major=marksweep-conc"),
+            ("nursery-size=8m,major=marksweep", "nursery-size=8m,major=marksweep")]):
+        mine = {**env, "MONO_GC_PARAMS": given} if given else env
+        assert mono_tuned(mine)["MONO_GC_PARAMS"] == wanted
+        host = RenodeHost(str(launcher), tmp_path / f"host{n}", mine)
+        try:
+            assert (tmp_path / "seen_gc").read_text().strip() == host.mono_gc_params == wanted
+        finally:
+            host.stop(hard=True)
 
 
 def test_switched_off_nothing_is_made_or_used(renode):
@@ -266,6 +283,13 @@ def test_real_renode_started_by_the_harness_maps_the_images(tmp_path):
             return {Path(m).name for m in maps}
         finally:
             host.stop(hard=True)
+    host = RenodeHost(launcher, tmp_path / "host-env", dict(os.environ))
+    try:                                   # and Mono's nursery (renode_host.MONO_NURSERY)
+        environs = [Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+                    for pid in session_members(host.proc.sid)]
+        assert any(b"MONO_GC_PARAMS=nursery-size=64m" in e for e in environs)
+    finally:
+        host.stop(hard=True)
     made = json.loads((images / "made.json").read_text())["images"]
     seen = mapped(dict(os.environ))
     # (mscorlib may come from Mono's own aot-cache, which it searches first)

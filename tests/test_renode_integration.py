@@ -87,6 +87,7 @@ def test_runs_of_a_session_share_one_renode_and_see_a_fresh_emulation(renode_run
     from harness import renode_aot        # the images set-up made, where it made any
     made = renode_aot.images(os.path.abspath(shutil.which("renode")), dict(os.environ))
     assert ends[0]["renode_aot_images"] == ends[2]["renode_aot_images"] == (str(made) if made else None)
+    assert ends[0]["renode_mono_gc_params"] == ends[2]["renode_mono_gc_params"] == "nursery-size=64m"
     assert (second.run_dir / "uart.raw").read_bytes() == (fresh.run_dir / "uart.raw").read_bytes()
     assert (second.run_dir / "renode.log").read_text().count("Loading segment") >= 1
     assert not session_alive(ends[2]["kept_pid"]), "a Renode process outlived its session"

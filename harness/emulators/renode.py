@@ -193,6 +193,7 @@ class Renode(Emulator):
             self._keep_logs(host)             # with what it printed as it quit
         self.teardown["renode_runs_in_process"] = host.runs
         self.teardown["renode_aot_images"] = str(host.aot_images) if host.aot_images else None
+        self.teardown["renode_mono_gc_params"] = host.mono_gc_params
         for uart_file in self.run_dir.glob("renode-uart*.bin"):
             uart_file.unlink()                    # uart.raw holds the same bytes
         if not self.pool:
