@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import serial
+from serial.urlhandler import protocol_socket
 
 from harness.deadline import Deadline, retry
 from harness.judging.lines import LineSplitter
@@ -36,8 +37,20 @@ def open_source(endpoint: int | Path, deadline: Deadline, alive=lambda: True):
 def connect(port: int, deadline: Deadline, alive=lambda: True) -> serial.SerialBase:
     """Connect to an emulator's UART server socket, retrying until `deadline`
     while `alive()` says the emulator is still starting."""
-    return retry(lambda: serial.serial_for_url(f"socket://127.0.0.1:{port}", timeout=0),
+    return retry(lambda: _EveryByte(f"socket://127.0.0.1:{port}", timeout=0),
                  deadline, (serial.SerialException,), alive=alive)
+
+
+class _EveryByte(protocol_socket.Serial):
+    """pyserial's socket:// port, without the flush its open() ends with: that
+    reset_input_buffer() drops whatever arrived since the connection was accepted,
+    and QEMU (`wait=on`) runs the guest from that moment, so a harness descheduled
+    between the two lost the first lines of the boot (seen here: a run judged FAIL
+    whose log began at the sample's first ISR line)."""
+
+    def reset_input_buffer(self) -> None:
+        if not self.is_open:
+            raise serial.PortNotOpenError()
 
 
 class SocketSource:
