@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from harness import apps, boards, config, expectations, renode_aot  # noqa: E402
-from harness.emulators.renode_host import mono_tuned  # noqa: E402
+from harness.emulators.renode_host import launch_environment  # noqa: E402
 
 PAIRS = [("mps2_an385", "qemu"), ("mps2_an385", "renode"), ("stm32f4_disco", "renode"),
          ("nrf52840dk_nrf52840", "renode")]
@@ -54,17 +54,23 @@ def warm(out: str, repeat: int) -> dict:
     runs: dict = {pair: [] for pair in PAIRS}
     walls: dict = {pair: 0.0 for pair in PAIRS}
 
+    def passed(pair):
+        result = session.run_checked(app, boards.load(pair[0]), pair[1], spec)
+        if result.verdict.name != "PASS":
+            raise SystemExit(f"{pair[0]}/{pair[1]}: {result.verdict.name}: "
+                             f"{result.outcome.reason} ({result.run_dir})")
+        return result
+
     def in_a_row(pair, n: int) -> None:
         """One run not counted (the one before was another pair's), then `n` in a row."""
-        board = boards.load(pair[0])
-        session.run_checked(app, board, pair[1], spec)
+        passed(pair)
         t0 = time.monotonic()
-        runs[pair] += [session.run_checked(app, board, pair[1], spec) for _ in range(n)]
+        runs[pair] += [passed(pair) for _ in range(n)]
         walls[pair] += time.monotonic() - t0
 
     with config.make_session(dict(os.environ), out=out, say=lambda m: None) as session:
         for pair in PAIRS:
-            session.run_checked(app, boards.load(pair[0]), pair[1], spec)   # build, certify, start
+            passed(pair)                                    # build, certify, start
         # The pair the target compares, in turn (blocks of BLOCK), so a drift of the
         # machine's speed touches both alike; the other boards after it.
         for done in range(0, repeat, BLOCK):
@@ -76,9 +82,6 @@ def warm(out: str, repeat: int) -> dict:
                                             session.out_dir).version()
     figures = {}
     for (board_name, emu), done in runs.items():
-        bad = [r for r in done if r.verdict.name != "PASS"]
-        if bad:
-            raise SystemExit(f"{board_name}/{emu}: {bad[0].verdict.name}: {bad[0].outcome.reason}")
         med = {k: statistics.median(r.timings[k] for r in done) for k in ("total_s", "start_s", "run_s")}
         vtimes = [r.outcome.evidence.get("virtual_time_s") for r in done]
         med["vtime"] = statistics.median(vtimes) if None not in vtimes else None
@@ -104,7 +107,7 @@ def start_quit(binary: str, as_harness: bool) -> float:
     home = Path(os.environ.get("TMPDIR", "/tmp")) / f"renode-bench-home-{os.getpid()}"
     home.mkdir(exist_ok=True)
     env = dict(os.environ)
-    env = mono_tuned(renode_aot.environment(binary, env)) if as_harness else env
+    env = launch_environment(env, renode_aot.images(binary, env)) if as_harness else env
     t0 = time.monotonic()
     subprocess.run([str(binary), "--disable-xwt", "--console", "--plain", "-e", "quit"],
                    env={**env, "HOME": str(home)}, capture_output=True,
@@ -112,9 +115,15 @@ def start_quit(binary: str, as_harness: bool) -> float:
     return time.monotonic() - t0
 
 
+def at_least_one(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r}: give a whole number of runs, 1 or more")
+    return int(value)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--repeat", type=at_least_one, default=5, help="runs per figure")
     ap.add_argument("--out", default=str(ROOT / "harness-out"))
     args = ap.parse_args()
     figures = warm(args.out, args.repeat)

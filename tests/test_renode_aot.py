@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import renode_aot
+from harness import config, renode_aot
 from harness.emulators.renode_host import RenodeHost, mono_tuned
 from harness.frontends import doctor
 from harness.frontends.cli import main
@@ -267,6 +267,22 @@ def test_real_mono_compiles_a_renode_assembly(tmp_path):
 
 
 @pytest.mark.integration
+def test_real_renode_started_by_the_harness_runs_with_the_larger_nursery(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "MONO_GC_PARAMS"}
+    launcher = config.renode_found(env)
+    if not launcher:
+        pytest.skip("Renode not found: `harness setup --renode` installs it, or put "
+                    "`renode` on PATH")
+    host = RenodeHost(os.path.abspath(launcher), tmp_path / "host", env)
+    try:
+        environs = [Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+                    for pid in session_members(host.proc.sid)]
+        assert any(b"MONO_GC_PARAMS=nursery-size=64m" in e for e in environs)
+    finally:
+        host.stop(hard=True)
+
+
+@pytest.mark.integration
 def test_real_renode_started_by_the_harness_maps_the_images(tmp_path):
     launcher = _real_renode()
     images = renode_aot.images(launcher, dict(os.environ))
@@ -283,13 +299,6 @@ def test_real_renode_started_by_the_harness_maps_the_images(tmp_path):
             return {Path(m).name for m in maps}
         finally:
             host.stop(hard=True)
-    host = RenodeHost(launcher, tmp_path / "host-env", dict(os.environ))
-    try:                                   # and Mono's nursery (renode_host.MONO_NURSERY)
-        environs = [Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-                    for pid in session_members(host.proc.sid)]
-        assert any(b"MONO_GC_PARAMS=nursery-size=64m" in e for e in environs)
-    finally:
-        host.stop(hard=True)
     made = json.loads((images / "made.json").read_text())["images"]
     seen = mapped(dict(os.environ))
     # (mscorlib may come from Mono's own aot-cache, which it searches first)

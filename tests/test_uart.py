@@ -14,7 +14,7 @@ from harness.deadline import Deadline
 BOOT = b"*** Booting Zephyr OS ***\r\nI: APP A partition: 0x20001020 32\r\n"
 
 
-def _server_that_talks_at_once() -> tuple[int, threading.Thread]:
+def _server_that_talks_at_once(sent: threading.Event) -> tuple[int, threading.Thread]:
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(1)
@@ -22,6 +22,7 @@ def _server_that_talks_at_once() -> tuple[int, threading.Thread]:
     def serve() -> None:
         conn, _ = listener.accept()
         conn.sendall(BOOT)              # the guest prints before the client is done opening
+        sent.set()
         time.sleep(0.5)
         conn.close()
         listener.close()
@@ -30,13 +31,15 @@ def _server_that_talks_at_once() -> tuple[int, threading.Thread]:
     return listener.getsockname()[1], thread
 
 
-def _slow_open(monkeypatch) -> None:
-    """The harness descheduled in the middle of pyserial's open(), after the connect."""
+def _slow_open(monkeypatch, sent: threading.Event) -> None:
+    """The harness descheduled in the middle of pyserial's open(), after the connect,
+    until the bytes are on their way (and a moment for them to arrive)."""
     original = protocol_socket.Serial._reconfigure_port
 
     def late(self, *a, **kw):
         original(self, *a, **kw)
-        time.sleep(0.2)
+        assert sent.wait(10.0), "the server never sent"
+        time.sleep(0.05)
     monkeypatch.setattr(protocol_socket.Serial, "_reconfigure_port", late)
 
 
@@ -48,8 +51,9 @@ def _read_all(source) -> bytes:
 
 
 def test_bytes_sent_while_the_connection_opens_are_kept(monkeypatch):
-    _slow_open(monkeypatch)
-    port, thread = _server_that_talks_at_once()
+    sent = threading.Event()
+    _slow_open(monkeypatch, sent)
+    port, thread = _server_that_talks_at_once(sent)
     source = uart.open_source(port, Deadline(5.0))
     try:
         assert _read_all(source) == BOOT
@@ -60,8 +64,9 @@ def test_bytes_sent_while_the_connection_opens_are_kept(monkeypatch):
 
 def test_plain_pyserial_would_have_dropped_them(monkeypatch):
     """Why uart.connect does not use serial_for_url as it is: its open() flushes."""
-    _slow_open(monkeypatch)
-    port, thread = _server_that_talks_at_once()
+    sent = threading.Event()
+    _slow_open(monkeypatch, sent)
+    port, thread = _server_that_talks_at_once(sent)
     plain = serial.serial_for_url(f"socket://127.0.0.1:{port}", timeout=0)
     try:
         assert _read_all(uart.SocketSource(plain)) == b""

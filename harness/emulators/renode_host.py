@@ -87,7 +87,7 @@ class RenodeHost:
         self._stop_lock = threading.Lock()
         self.aot_images = renode_aot.images(binary, environ)   # what Mono is pointed at
         try:
-            env = mono_tuned(renode_aot.with_images(environ, self.aot_images))
+            env = launch_environment(environ, self.aot_images)
             self.mono_gc_params = env["MONO_GC_PARAMS"]
             self.proc = OwnedProcess(
                 [binary, "--disable-xwt", "--plain", "--port", str(self.port)], self.log_path,
@@ -263,6 +263,12 @@ class HostPool:
             if host in self._all:
                 self._all.remove(host)
         return ended
+
+
+def launch_environment(environ: dict, aot_images: Path | None) -> dict:
+    """What a Renode the harness runs emulations in is given: `environ` with its AOT
+    images (renode_aot.with_images) and Mono's larger nursery (mono_tuned)."""
+    return mono_tuned(renode_aot.with_images(environ, aot_images))
 
 
 def mono_tuned(environ: dict) -> dict:
