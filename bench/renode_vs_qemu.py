@@ -53,9 +53,10 @@ def warm(out: str, repeat: int) -> dict:
     spec = expectations.load(app.expect)
     runs: dict = {pair: [] for pair in PAIRS}
     walls: dict = {pair: 0.0 for pair in PAIRS}
+    board = {name: boards.load(name) for name, _ in PAIRS}
 
     def passed(pair):
-        result = session.run_checked(app, boards.load(pair[0]), pair[1], spec)
+        result = session.run_checked(app, board[pair[0]], pair[1], spec)
         if result.verdict.name != "PASS":
             raise SystemExit(f"{pair[0]}/{pair[1]}: {result.verdict.name}: "
                              f"{result.outcome.reason} ({result.run_dir})")
@@ -78,7 +79,7 @@ def warm(out: str, repeat: int) -> dict:
                 in_a_row(pair, min(BLOCK, repeat - done))
         for pair in PAIRS[2:]:
             in_a_row(pair, repeat)
-        version = session.emulators.adapter(boards.load("mps2_an385"), "renode",
+        version = session.emulators.adapter(board["mps2_an385"], "renode",
                                             session.out_dir).version()
     figures = {}
     for (board_name, emu), done in runs.items():
