@@ -127,11 +127,6 @@ def describe(launcher: str, environ: dict) -> tuple[bool | None, str]:
     return True, f"{len(record['images'])} assemblies{left}, in {found}"
 
 
-def environment(launcher: str, environ: dict) -> dict:
-    """`environ` with Mono pointed at this Renode's AOT images, where they were made."""
-    return with_images(environ, images(launcher, environ))
-
-
 def with_images(environ: dict, found: Path | None) -> dict:
     """`environ` with Mono pointed at the images in `found` (None: as it is)."""
     if found is None:

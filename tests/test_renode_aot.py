@@ -51,6 +51,11 @@ def renode(tmp_path):
     return launcher, env
 
 
+def _environment(launcher: str, env: dict) -> dict:
+    """What RenodeHost hands Mono for this Renode, the nursery aside."""
+    return renode_aot.with_images(env, renode_aot.images(launcher, env))
+
+
 def _mono_calls(env) -> list[str]:
     log = Path(env["FAKE_MONO_LOG"])
     return log.read_text().splitlines() if log.exists() else []
@@ -66,8 +71,8 @@ def test_made_once_and_every_renode_is_pointed_at_them(renode):
     images = renode_aot.images(str(launcher), env)
     assert sorted(p.name for p in images.iterdir()) == [
         "Emulator.dll.so", "Renode.exe.so", "System.dll.so", "made.json", "mscorlib.dll.so"]
-    assert renode_aot.environment(str(launcher), env)["MONO_ENV_OPTIONS"] == f"--aot-path={images}"
-    kept = renode_aot.environment(str(launcher), {**env, "MONO_ENV_OPTIONS": "--debug"})
+    assert _environment(str(launcher), env)["MONO_ENV_OPTIONS"] == f"--aot-path={images}"
+    kept = _environment(str(launcher), {**env, "MONO_ENV_OPTIONS": "--debug"})
     assert kept["MONO_ENV_OPTIONS"] == f"--debug --aot-path={images}"
     calls = len(_mono_calls(env))
     assert calls == 5
@@ -113,7 +118,7 @@ def test_switched_off_nothing_is_made_or_used(renode):
     env = {**env, "HARNESS_RENODE_AOT": "0"}
     assert renode_aot.make(str(launcher), env, say=lambda m: None) is None
     assert _mono_calls(env) == []
-    assert renode_aot.environment(str(launcher), env) == env
+    assert _environment(str(launcher), env) == env
     assert renode_aot.describe(str(launcher), env) == (None, "off (HARNESS_RENODE_AOT=0)")
 
 
@@ -127,7 +132,7 @@ def test_a_bundled_renode_has_nothing_to_compile(renode, tmp_path):
     (named_only.parent / "bin" / "Renode.exe").write_text("not a PE image")
     for launcher in (bundled, named_only):
         assert renode_aot.make(str(launcher), env, say=lambda m: None) is None
-        assert renode_aot.environment(str(launcher), env) == env
+        assert _environment(str(launcher), env) == env
         ok, detail = renode_aot.describe(str(launcher), env)
         assert ok is None and "bundles its own Mono" in detail
     assert _mono_calls(env) == []
@@ -180,7 +185,7 @@ def test_a_cache_that_cannot_be_written_is_one_line_not_a_failed_setup(renode, t
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert last.startswith("Renode: no ahead-of-time images (Not a directory") and \
         "compiling at run time" in last
-    assert renode_aot.environment(str(launcher), env) == env
+    assert _environment(str(launcher), env) == env
 
 
 def test_a_cache_path_mono_would_split_is_not_used(renode, tmp_path):
@@ -190,7 +195,7 @@ def test_a_cache_path_mono_would_split_is_not_used(renode, tmp_path):
         said = []
         assert renode_aot.make(str(launcher), spaced, say=said.append) is None
         assert "Mono cannot be pointed at" in said[-1] and "XDG_CACHE_HOME" in said[-1]
-        assert renode_aot.environment(str(launcher), spaced) == spaced
+        assert _environment(str(launcher), spaced) == spaced
         ok, detail = renode_aot.describe(str(launcher), spaced)
         assert ok is None and "blank or colon" in detail
     assert _mono_calls(env) == []
