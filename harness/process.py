@@ -43,6 +43,7 @@ class OwnedProcess:
         self.sid = self.proc.pid
         LIFELINE.hold(self.sid)                 # ends with the harness, even on SIGKILL
         self.ended_by: str | None = None
+        self._sent: str | None = None           # the last step of stop() taken, if any
         log.debug("started pid %d: %s", self.proc.pid, " ".join(argv))
 
     @property
@@ -52,7 +53,8 @@ class OwnedProcess:
     def poll(self) -> int | None:
         rc = self.proc.poll()
         if rc is not None and self.ended_by is None:
-            self.ended_by = "exited"
+            # Seen from another thread while stop() runs: the end that step brought.
+            self.ended_by = self._sent or "exited"
         return rc
 
     @property
@@ -78,6 +80,7 @@ class OwnedProcess:
             for name, action in steps:
                 if action is None:
                     continue
+                self._sent = name
                 try:
                     action() if callable(action) else os.killpg(self.sid, action)
                 except (OSError, ConnectionError) as exc:

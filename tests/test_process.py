@@ -3,10 +3,12 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
-from harness.process import lower_threads
+from harness import process
+from harness.process import OwnedProcess, lower_threads
 
 CHILD = textwrap.dedent("""
     import ctypes, sys, threading, time
@@ -49,3 +51,26 @@ def test_lower_threads_renices_only_the_named_threads_of_the_session():
     finally:
         child.kill()
         child.wait()
+
+
+def test_a_process_stop_killed_is_recorded_so_when_another_thread_saw_it_die_first(
+        tmp_path, monkeypatch):
+    """A pooled Renode's background reset polls its process while the pool kills it."""
+    owned = OwnedProcess(["sleep", "30"], tmp_path / "log")
+    real_killpg = os.killpg
+
+    def killed_then_seen(sid, sig):
+        real_killpg(sid, sig)
+        for _ in range(500):                     # the other thread's poll sees the death
+            if owned.poll() is not None:
+                break
+            time.sleep(0.01)
+    monkeypatch.setattr(process.os, "killpg", killed_then_seen)
+    assert owned.stop(hard=True)["ended_by"] == "SIGKILL"
+    assert owned.ended_by == "SIGKILL"
+
+
+def test_a_process_that_ended_by_itself_is_recorded_as_exited(tmp_path):
+    owned = OwnedProcess(["true"], tmp_path / "log")
+    owned.proc.wait()
+    assert owned.stop()["ended_by"] == "exited"
