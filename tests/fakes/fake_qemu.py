@@ -61,7 +61,11 @@ def main():
     threading.Thread(target=qmp_loop, args=(qmp_srv, running, scenario), daemon=True).start()
     running.wait()
     if scenario.get("remove_run_dir"):
-        shutil.rmtree(os.getcwd())
+        # The harness may be writing into it meanwhile (the build log of a boot that
+        # overlaps the build check), which fails a single rmtree: until it is gone.
+        run_dir, deadline = os.getcwd(), time.monotonic() + 10
+        while os.path.exists(run_dir) and time.monotonic() < deadline:
+            shutil.rmtree(run_dir, ignore_errors=True)
     text = scenario.get("log", "")
     data = open(text, "rb").read() if os.path.isfile(text) else text.encode("latin-1")
     chunk = scenario.get("chunk", 64)
