@@ -20,7 +20,7 @@ cold: wall time of a whole `harness run` command (Python, and for Renode a
 start-quit: `renode --disable-xwt --console --plain -e quit` alone, median of --repeat:
       what any use of this Renode costs before it does anything. It is also
       timed as the harness starts Renode: with the AOT images `harness setup
-      --renode` made for it (see harness/renode_aot.py), where it made any, and
+      --renode` made for it (see harness/emulators/renode_aot.py), where it made any, and
       Mono's larger nursery (renode_host.MONO_NURSERY); the target is printed
       against that too. The cold
       figures are taken in turn (QEMU, Renode, start-quit, QEMU, ...), so a
@@ -40,8 +40,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness import apps, boards, config, expectations, renode_aot  # noqa: E402
+from harness.emulators import renode_aot
 from harness.emulators.renode_host import launch_environment  # noqa: E402
+from harness.inputs import apps, boards, config, expectations  # noqa: E402
 
 PAIRS = [("mps2_an385", "qemu"), ("mps2_an385", "renode"), ("stm32f4_disco", "renode"),
          ("nrf52840dk_nrf52840", "renode")]

@@ -20,7 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness import boards, toolchain, workspace  # noqa: E402
+from harness.build import toolchain
+from harness.inputs import boards, workspace  # noqa: E402
 
 HARNESS = [sys.executable, "-m", "harness"]
 

@@ -13,15 +13,16 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Protocol
 
-from harness import apps, boards, symbols
-from harness.files import write_atomic
+from harness.build import symbols
+from harness.host.files import write_atomic
+from harness.inputs import apps, boards
 from harness.judging.isolation import ProbeJudge
 from harness.judging.replay import judge_log
 from harness.judging.results import RunResult
 from harness.judging.verdict import Outcome, Verdict
 
 if TYPE_CHECKING:
-    from harness.builds import Builds
+    from harness.build.builds import Builds
     from harness.emulators import Emulators
 
 PROBE_APP = "isolation_probe"

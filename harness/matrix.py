@@ -19,11 +19,13 @@ from pathlib import Path
 
 import yaml
 
-from harness import __version__, apps, expectations, report, suite
+from harness import __version__, suite
 from harness.errors import UsageError
+from harness.host.paths import BOARDS_DIR
+from harness.inputs import apps, expectations
 from harness.judging.results import RunResult
 from harness.judging.verdict import Verdict, worst
-from harness.paths import BOARDS_DIR
+from harness.reports import report
 from harness.runner import validate
 
 INFRA = (Verdict.EMULATOR_ERROR, Verdict.STALL)    # retried with --retry-infra, never FAIL/CRASH

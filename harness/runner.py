@@ -15,29 +15,24 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from harness import boards as boards_mod
-from harness import (
-    boundary,
-    emulators,
-    expectations,
-    isolation_run,
-    report,
-    symbols,
-    toolchain,
-)
-from harness.background import AnyOf, background
-from harness.build import Built
-from harness.builds import Builds
-from harness.device import Device
+from harness import boundary, emulators, isolation_run
+from harness.build import symbols, toolchain
+from harness.build.builds import Builds
+from harness.build.toolchain import Toolchain
+from harness.build.west_build import Built
 from harness.emulators import Emulators
 from harness.errors import HarnessError, Interrupted, SetupError, UsageError
+from harness.host.background import AnyOf, background
+from harness.inputs import boards as boards_mod
+from harness.inputs import expectations
+from harness.inputs.workspace import Workspace
 from harness.judging import agreement
 from harness.judging.judge import Judge
 from harness.judging.results import RunResult
 from harness.judging.verdict import Outcome, Verdict
-from harness.toolchain import Toolchain
-from harness.watch import watch
-from harness.workspace import Workspace
+from harness.reports import report
+from harness.stream.device import Device
+from harness.stream.watch import watch
 
 log = logging.getLogger(__name__)
 DEFAULT_EMULATOR = "qemu"
@@ -71,7 +66,7 @@ class Session:
     """The run pipeline of one harness invocation (a command, a Robot suite, a pytest
     session): build -> boot -> judge -> report, over `builds` (toolchains and west
     builds) and `emulators` (adapters and pooled processes). Validated at the edge
-    (harness.config); closed when the invocation ends."""
+    (harness.inputs.config); closed when the invocation ends."""
 
     def __init__(self, *, workspace: Workspace, out_dir: Path, environ: dict,
                  timeout_s: float | None = None, pristine: bool = False,
@@ -120,34 +115,6 @@ class Session:
         """`app` on each (Board, emulator) of `pairs`, in order."""
         spec = expectations.load(app.expect)
         return [self.run_checked(app, board, emu, spec) for board, emu in pairs]
-
-    def agreements(self, app, results: list[RunResult]) -> list[dict]:
-        """Compare runs of one (app, board) on several emulators; written to
-        runs/<app>/<board>.agreement.json."""
-        spec = expectations.load(app.expect)
-        found = []
-        for board in dict.fromkeys(r.board for r in results):
-            same = [r for r in results if r.board == board]
-            if len(same) > 1:
-                found.append(agreement.compare(same, spec))
-                path = self.out_dir / "runs" / app.name / f"{board}.agreement.json"
-                path.write_text(json.dumps(found[-1], indent=2) + "\n")
-        return found
-
-    def suite_agreements(self, results: list[RunResult]) -> list[dict]:
-        """Per scenario and board run on several emulators: verdicts and per-test-case
-        statuses compared; written to runs/<scenario>/<board>.agreement.json."""
-        found = []
-        groups: dict = {}
-        for r in results:
-            if r.verdict is not Verdict.SKIPPED:
-                groups.setdefault((r.app, r.board), []).append(r)
-        for (app, board), same in groups.items():
-            if len(same) > 1:
-                found.append(agreement.compare_cases(same))
-                path = self.out_dir / "runs" / app / f"{board}.agreement.json"
-                path.write_text(json.dumps(found[-1], indent=2) + "\n")
-        return found
 
     def run_checked(self, app, board, emu: str, spec, **run) -> RunResult:
         """A run of `app`, backed by the (cached) isolation certificate of its board.
@@ -216,7 +183,7 @@ class Session:
     def _built(self, result: RunResult, app, board, before_compile=None) -> Built:
         built = self.builds.firmware(app, board, before_compile)
         result.timings["build_s"] = round(built.seconds, 3)
-        result.provenance.update(self.provenance(board, built))   # a boot beside it adds its own
+        result.provenance.update(provenance(self, board, built))   # a boot beside it adds its own
         self._keep(built.log, result.run_dir / "build.log", result)
         return built
 
@@ -324,15 +291,31 @@ class Session:
         os.replace(tmp_link, parent / "latest")      # atomic, also with parallel runs
         return run_dir
 
-    def provenance(self, board, built) -> dict:
-        return {"elf": str(built.elf), "elf_sha256": built.sha256,
-                "zephyr_version": self.workspace.version(),
-                "zephyr_revision": self.workspace.revision(),
-                "workspace": str(self.workspace.topdir),
-                "toolchain": self.builds.toolchain(board).describe(),
-                "protection": f"{board.protection}: {board.protection_detail}"}
-
     @staticmethod
     def _keep(src: Path, dest: Path, result: RunResult) -> None:
         shutil.copyfile(src, dest)
         result.artifacts["build_log"] = str(dest)
+
+
+def agreements(session, app, results: list[RunResult]) -> list[dict]:
+    """Compare runs of one (app, board) on several emulators; written to
+    runs/<app>/<board>.agreement.json."""
+    spec = expectations.load(app.expect)
+    found = []
+    for board in dict.fromkeys(r.board for r in results):
+        same = [r for r in results if r.board == board]
+        if len(same) > 1:
+            found.append(agreement.compare(same, spec))
+            path = session.out_dir / "runs" / app.name / f"{board}.agreement.json"
+            path.write_text(json.dumps(found[-1], indent=2) + "\n")
+    return found
+
+
+def provenance(session, board, built) -> dict:
+    """Where a run's image came from: the ELF, Zephyr, the toolchain, the protection unit."""
+    return {"elf": str(built.elf), "elf_sha256": built.sha256,
+            "zephyr_version": session.workspace.version(),
+            "zephyr_revision": session.workspace.revision(),
+            "workspace": str(session.workspace.topdir),
+            "toolchain": session.builds.toolchain(board).describe(),
+            "protection": f"{board.protection}: {board.protection_detail}"}

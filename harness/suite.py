@@ -1,4 +1,4 @@
-"""Running Zephyr test suites: scenarios (harness.scenarios) x boards x emulators.
+"""Running Zephyr test suites: scenarios (harness.inputs.scenarios) x boards x emulators.
 
 plan -> for each (scenario, board, emulator): a static skip reason or a run;
 a run builds with the scenario's extra_args / extra_configs, evaluates its
@@ -8,15 +8,18 @@ judges with the scenario's harness (console or ztest).
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from harness import filters, scenarios
-from harness.apps import App
+from harness.build import filters
 from harness.errors import HarnessError, UsageError
+from harness.inputs import scenarios
+from harness.inputs.apps import App
+from harness.judging import agreement
 from harness.judging.expect import Expectation
 from harness.judging.judge import Judge
 from harness.judging.results import RunResult
@@ -142,3 +145,19 @@ def validate_console(found) -> None:
                 ConsoleMatcher(s.name, s["harness_config"])
             except (ValueError, TypeError, re.error) as exc:
                 raise UsageError(f"{s.yaml_path}: {s.name}: bad harness_config: {exc}") from None
+
+
+def agreements(session, results: list[RunResult]) -> list[dict]:
+    """Per scenario and board run on several emulators: verdicts and per-test-case
+    statuses compared; written to runs/<scenario>/<board>.agreement.json."""
+    found = []
+    groups: dict = {}
+    for r in results:
+        if r.verdict is not Verdict.SKIPPED:
+            groups.setdefault((r.app, r.board), []).append(r)
+    for (app, board), same in groups.items():
+        if len(same) > 1:
+            found.append(agreement.compare_cases(same))
+            path = session.out_dir / "runs" / app / f"{board}.agreement.json"
+            path.write_text(json.dumps(found[-1], indent=2) + "\n")
+    return found

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import expectations
-from harness.paths import APPS_DIR
+from harness.host.paths import APPS_DIR
+from harness.inputs import expectations
 
 DATA = Path(__file__).parent / "data"
 FAKES = Path(__file__).parent / "fakes"
@@ -41,8 +41,9 @@ def seed_sample_output() -> list[str]:
 
 def workspace_or_skip():
     """The real Zephyr workspace, toolchains and QEMU, or a skip naming what is missing."""
-    from harness import toolchain, workspace
+    from harness.build import toolchain
     from harness.errors import SetupError
+    from harness.inputs import workspace
     try:
         ws = workspace.find(None, os.environ.get("ZEPHYR_BASE"), Path.cwd(), Path.home())
     except SetupError as exc:

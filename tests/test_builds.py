@@ -7,14 +7,14 @@ import time
 import pytest
 from conftest import DATA, FAKES
 
-from harness import apps, boards
-from harness.build import Built, sha256, shared_compiles
+from harness.build.toolchain import Toolchain
+from harness.build.west_build import Built, sha256, shared_compiles
 from harness.errors import BuildError
+from harness.inputs import apps, boards
+from harness.inputs.workspace import Workspace
 from harness.judging.judge import Judge
 from harness.judging.verdict import Verdict
 from harness.runner import Session
-from harness.toolchain import Toolchain
-from harness.workspace import Workspace
 
 PASS_LOG = str(DATA / "prod_consumer.mps2_an385.qemu.log")
 
@@ -133,8 +133,8 @@ def test_scenario_builds_share_compiles_through_ccache_where_it_is_installed(tmp
 
 def test_the_users_own_ccache_settings_win(session, monkeypatch, tmp_path):
     seen = {}
-    monkeypatch.setattr("harness.build.build", lambda **kw: seen.update(kw["environ"]))
-    monkeypatch.setattr("harness.build.which", lambda name, env: "/usr/bin/ccache")
+    monkeypatch.setattr("harness.build.west_build.build", lambda **kw: seen.update(kw["environ"]))
+    monkeypatch.setattr("harness.build.west_build.which", lambda name, env: "/usr/bin/ccache")
     session.builds.environ = {"CCACHE_BASEDIR": "/mine"}
     session.builds._build(apps.load("prod_consumer"), boards.load("mps2_an385"), None)
     assert seen["CCACHE_BASEDIR"] == "/mine" and seen["CCACHE_NOHASHDIR"] == "1"

@@ -104,7 +104,7 @@ def test_check_log_passes_the_seed_sample_output(capsys, tmp_path):
 
 
 def test_prove_log_with_an_unfaulted_access_is_untrusted(capsys, tmp_path):
-    from harness.paths import APPS_DIR
+    from harness.host.paths import APPS_DIR
     text = (APPS_DIR / "isolation_probe" / "logs" / "qemu_x86.qemu.log").read_text()
     text = text.replace("PROBE:FATAL name=other_write reason=0",
                         "PROBE:SURVIVED name=other_write value=0x0").replace(

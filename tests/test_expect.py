@@ -1,7 +1,7 @@
 import pytest
 
-from harness import expectations
 from harness.errors import UsageError
+from harness.inputs import expectations
 from harness.judging import expect
 
 

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 from conftest import DATA, FAKES
 
+from harness.host.paths import APPS_DIR
 from harness.judging.verdict import Verdict
-from harness.paths import APPS_DIR
 
 pytestmark = pytest.mark.integration
 

@@ -75,7 +75,8 @@ def test_changed_emulator_settings_prove_again(ws, out, default_run):
     """A certificate holds for the emulator settings it was made with."""
     import os
 
-    from harness import boards, config, isolation_run
+    from harness import isolation_run
+    from harness.inputs import boards, config
     session = config.make_session(dict(os.environ), out=str(out), say=lambda *_: None)
     board = boards.load("mps2_an385")
     assert isolation_run.certify(session, board, "qemu").certificate["cached"] is True

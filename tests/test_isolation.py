@@ -3,11 +3,11 @@ import re
 
 import pytest
 
+from harness.host.paths import APPS_DIR
 from harness.judging.isolation import ProbeJudge
 from harness.judging.judge import Ending
 from harness.judging.lines import LineSplitter
 from harness.judging.verdict import Verdict
-from harness.paths import APPS_DIR
 
 LOGS = APPS_DIR / "isolation_probe" / "logs"
 PROTECTION = {"mps2_an385": "mpu", "qemu_x86": "mmu"}

@@ -8,12 +8,12 @@ import pytest
 from conftest import DATA, FAKES
 
 from harness import matrix
-from harness.build import Built
+from harness.build.toolchain import Toolchain
+from harness.build.west_build import Built
 from harness.frontends import progress
+from harness.inputs.workspace import Workspace
 from harness.judging.verdict import Verdict
 from harness.runner import Session
-from harness.toolchain import Toolchain
-from harness.workspace import Workspace
 
 PASS_LOG = str(DATA / "prod_consumer.mps2_an385.qemu.log")
 
@@ -74,7 +74,7 @@ def test_parallel_matrix_reports_every_run_and_the_worst_verdict(fake_session, t
 def test_renode_runs_share_a_process_while_qemu_runs_beside_them(fake_session):
     """3 Renode runs (< RUNS_PER_PROCESS) take one Renode, one run at a time, first
     in line; the QEMU runs use the other worker; closing the session stops Renode."""
-    from harness.process import session_alive
+    from harness.host.process import session_alive
     session, firmware = fake_session
     session.timeout_s = 10.0
     renode_boards = ["mps2_an385", "stm32f4_disco", "nrf52840dk_nrf52840"]
@@ -143,7 +143,7 @@ def test_matrix_file_cross_product_and_explicit_runs(tmp_path):
 
 @pytest.mark.parametrize("status", ["UNTRUSTED", "INVALID"])
 def test_a_pass_on_an_uncertified_board_is_never_pass(fake_session, status):
-    from harness import apps, boards, expectations
+    from harness.inputs import apps, boards, expectations
     session, firmware = fake_session
     firmware("prod_consumer", "mps2_an385", log=PASS_LOG)
     app = apps.load("prod_consumer")

@@ -1,4 +1,4 @@
-"""harness.process: helpers on the processes and threads of an owned session."""
+"""harness.host.process: helpers on the processes and threads of an owned session."""
 import os
 import subprocess
 import sys
@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from harness import process
-from harness.process import OwnedProcess, lower_threads
+from harness.host import process
+from harness.host.process import OwnedProcess, lower_threads
 
 CHILD = textwrap.dedent("""
     import ctypes, sys, threading, time

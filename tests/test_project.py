@@ -5,9 +5,9 @@ import shutil
 import pytest
 from conftest import DATA
 
-from harness import boards, project
 from harness.errors import UsageError
 from harness.frontends.cli import main
+from harness.inputs import boards, project
 
 EXAMPLE = DATA / "example_repo"
 

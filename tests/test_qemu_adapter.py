@@ -7,13 +7,13 @@ import pytest
 from conftest import DATA, FAKES
 from test_triage import ARM_MPU
 
-from harness.boards import Board
 from harness.emulators.qemu import Qemu
 from harness.errors import EmulatorError, SetupError
+from harness.host.process import session_alive
+from harness.inputs.boards import Board
 from harness.judging.judge import Judge
 from harness.judging.verdict import Verdict
-from harness.process import session_alive
-from harness.watch import watch
+from harness.stream.watch import watch
 
 PASS_LOG = str(DATA / "prod_consumer.mps2_an385.qemu.log")
 

@@ -68,7 +68,7 @@ def test_sigkill_mid_run_leaves_no_real_emulator_alive(zephyr_workspace, harness
 
     from conftest import processes_under
 
-    from harness.paths import APPS_DIR
+    from harness.host.paths import APPS_DIR
     if emulator == "renode" and not shutil.which("renode"):
         pytest.skip("Renode not found: install Renode 1.14 or newer and put `renode` on PATH")
     out = harness_out / f"sigkill-{emulator}"

@@ -4,16 +4,16 @@ import os
 import pytest
 from conftest import DATA, FAKES
 
-from harness.boards import Board
-from harness.deadline import Deadline
 from harness.emulators import renode_host
 from harness.emulators.renode import Renode
 from harness.emulators.renode_host import HostPool
 from harness.errors import EmulatorError, SetupError, UsageError
+from harness.host.deadline import Deadline
+from harness.host.process import session_alive
+from harness.inputs.boards import Board
 from harness.judging.judge import Judge
 from harness.judging.verdict import Verdict
-from harness.process import session_alive
-from harness.watch import watch
+from harness.stream.watch import watch
 
 PASS_LOG = (DATA / "prod_consumer.mps2_an385.qemu.log").read_text(errors="replace")
 
@@ -163,7 +163,7 @@ def test_a_platform_edited_between_runs_is_loaded_anew(tmp_path, prod_spec, scen
     """A kept Renode was begun with the last run's platform description in the
     background; if the file changed since, the next run does not get that machine:
     a plain Clear, and the run loads the file itself."""
-    from harness.paths import BOARDS_DIR
+    from harness.host.paths import BOARDS_DIR
     platform = tmp_path / "board.repl"
     platform.write_text((BOARDS_DIR / "renode/mps2_an385.repl").read_text())
     pool = HostPool(tmp_path / "hosts", {})

@@ -1,4 +1,4 @@
-"""Renode's AOT images (harness/renode_aot.py): made once by `harness setup --renode`,
+"""Renode's AOT images (harness/emulators/renode_aot.py): made once by `harness setup --renode`,
 handed to every Renode the harness starts. A fake `mono` at the process boundary for
 the bookkeeping; the real mono and Renode where they are installed."""
 import json
@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from harness import config, renode_aot
+from harness.emulators import renode_aot
 from harness.emulators.renode_host import RenodeHost, mono_tuned
 from harness.frontends import doctor
 from harness.frontends.cli import main
-from harness.process import session_members
+from harness.host.process import session_members
+from harness.inputs import config
 
 FAKES = Path(__file__).parent / "fakes"
 

@@ -10,8 +10,9 @@ import threading
 
 import pytest
 
-from harness import config, renode_install
+from harness.emulators import renode_install
 from harness.frontends.cli import main
+from harness.inputs import config
 
 LAUNCHER = "#!/bin/sh\n[ \"$1\" = --version ] && echo 'Renode v1.15.3.1 (portable test archive)'\n"
 

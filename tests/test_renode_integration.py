@@ -69,8 +69,8 @@ def test_qemu_and_renode_agree_on_mps2_an385(renode_run, harness_out, capsys):
 def test_runs_of_a_session_share_one_renode_and_see_a_fresh_emulation(renode_run, harness_out):
     """The second run in a reused Renode prints the very bytes of a run in a new
     process (Clear leaves nothing behind), and closing the session stops Renode."""
-    from harness import apps, boards, config, expectations
-    from harness.process import session_alive
+    from harness.host.process import session_alive
+    from harness.inputs import apps, boards, config, expectations
     app, board = apps.load("prod_consumer"), boards.load("mps2_an385")
     spec = expectations.load(app.expect)
     with config.make_session(dict(os.environ), out=str(harness_out), say=lambda m: None,
@@ -84,7 +84,9 @@ def test_runs_of_a_session_share_one_renode_and_see_a_fresh_emulation(renode_run
     assert ends[1]["ended_by"] == ends[2]["ended_by"] == "kept"
     assert ends[1]["kept_pid"] == ends[2]["kept_pid"]
     assert ends[2]["renode_runs_in_process"] == ends[1]["renode_runs_in_process"] + 1
-    from harness import renode_aot        # the images set-up made, where it made any
+    from harness.emulators import (
+        renode_aot,  # the images set-up made, where it made any
+    )
     from harness.emulators.renode_host import mono_tuned
     made = renode_aot.images(os.path.abspath(shutil.which("renode")), dict(os.environ))
     assert ends[0]["renode_aot_images"] == ends[2]["renode_aot_images"] == (str(made) if made else None)
@@ -125,7 +127,7 @@ def test_each_renode_version_here_certifies_and_passes_mps2_an385(renode_run, ha
 
 @pytest.fixture(scope="module")
 def riscv_toolchain():
-    from harness import toolchain
+    from harness.build import toolchain
     from harness.errors import SetupError
     try:
         return toolchain.find("riscv", dict(os.environ))
@@ -156,7 +158,7 @@ def test_a_zephyr_boards_own_renode_script_runs_an_app(zephyr_workspace, renode,
 def _nices(sid: int) -> dict[bool, list[int]]:
     """Nice values of a session's threads: {is a SocketServerProvider thread: [...]}."""
     from harness.emulators.renode_host import SPINNING_THREADS
-    from harness.process import session_threads
+    from harness.host.process import session_threads
     if os.getpriority(os.PRIO_PROCESS, 0) >= 19:
         pytest.skip("the tests run at nice 19 already: a lowered thread looks like any other")
     nices: dict[bool, list[int]] = {}
@@ -190,8 +192,8 @@ def test_a_socket_terminals_spinning_threads_are_lowered_too(renode_run, harness
     run passes."""
     import copy
 
-    from harness import apps, boards, config, expectations
     from harness.emulators import renode as renode_mod
+    from harness.inputs import apps, boards, config, expectations
     seen = []
     real_stop = renode_mod.Renode.stop
 

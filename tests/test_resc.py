@@ -4,14 +4,14 @@ import os
 import pytest
 from conftest import DATA, FAKES
 
-from harness import boards
-from harness.boards import Board
 from harness.emulators import resc
 from harness.emulators.renode import Renode
 from harness.errors import UsageError
+from harness.inputs import boards
+from harness.inputs.boards import Board
 from harness.judging.judge import Judge
 from harness.judging.verdict import Verdict
-from harness.watch import watch
+from harness.stream.watch import watch
 
 PASS_LOG = (DATA / "prod_consumer.mps2_an385.qemu.log").read_text(errors="replace")
 # As Zephyr 3.0's boards/riscv/m2gl025_miv/support/m2gl025_miv.resc is written.

@@ -2,8 +2,8 @@
 import pytest
 from conftest import DATA
 
-from harness import scenarios
 from harness.errors import UsageError
+from harness.inputs import scenarios
 from harness.judging.selection import BoardFacts, Selection, skip_reason
 
 APP = DATA / "suites" / "app"
@@ -89,7 +89,7 @@ def test_selection_by_tag_fixture_and_scenario(loaded):
 
 
 def test_a_root_without_any_suite_is_bad_input_never_nothing_ran(tmp_path):
-    from harness.scenarios import discover
+    from harness.inputs.scenarios import discover
     (tmp_path / "testcase.yaml").write_text("tests:\n  a.b: {}\n")
     with pytest.raises(UsageError, match="no test suite") as info:
         discover(tmp_path)

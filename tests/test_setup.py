@@ -5,9 +5,9 @@ import sys
 
 import pytest
 
-from harness import setup as setup_mod
 from harness.errors import SetupError
-from harness.paths import FIRMWARE_DIR
+from harness.host.paths import FIRMWARE_DIR
+from harness.inputs import workspace_setup as setup_mod
 
 
 def git(cwd, *args) -> str:

@@ -4,10 +4,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from harness import shards
 from harness.errors import UsageError
 from harness.frontends.cli import main
 from harness.matrix import Entry
+from harness.reports import shards
 
 
 def entries(n):

@@ -72,7 +72,7 @@ def test_sigkill_of_the_harness_takes_its_emulators_down(tmp_path, scenario, emu
 def test_the_lifeline_watcher_reads_what_is_still_held():
     import io
 
-    from harness.lifeline import watch
+    from harness.host.lifeline import watch
     assert watch(io.BytesIO(b"+10\n+11\n-10\n+12\ngarbage\n-99\n")) == {11, 12}
 
 

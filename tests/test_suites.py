@@ -3,7 +3,7 @@
 import pytest
 from conftest import DATA
 
-from harness import scenarios
+from harness.inputs import scenarios
 from harness.judging.replay import judge_log
 from harness.judging.verdict import Verdict
 from harness.suite import judge_for
@@ -134,9 +134,9 @@ def test_console_fault_is_a_crash_unless_the_scenario_ignores_faults():
 def test_junit_has_a_testcase_per_ztest_case_and_skips_are_skipped(tmp_path):
     import xml.etree.ElementTree as ET
 
-    from harness import report
     from harness.judging.results import RunResult
     from harness.judging.verdict import Outcome
+    from harness.reports import report
     log = (ZTEST / "zephyr-3.0.kernel.memory_protection.log").read_bytes()
     ran = RunResult("kernel.memory_protection", "mps2_an385", "qemu",
                     judge_log(judge_for(scenario("kernel.memory_protection"))(), log), tmp_path / "a")

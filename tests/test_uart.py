@@ -8,8 +8,8 @@ import time
 import serial
 from serial.urlhandler import protocol_socket
 
-from harness import uart
-from harness.deadline import Deadline
+from harness.host.deadline import Deadline
+from harness.stream import uart
 
 BOOT = b"*** Booting Zephyr OS ***\r\nI: APP A partition: 0x20001020 32\r\n"
 

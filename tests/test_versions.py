@@ -1,7 +1,7 @@
 """Zephyr versions: the verified range, and board names of the hardware model v2 (3.7+)."""
 import pytest
 
-from harness import boards, workspace
+from harness.inputs import boards, workspace
 
 
 @pytest.mark.parametrize("given, ours", [("mps2/an385", "mps2_an385"), ("mps2_an385", "mps2_an385"),

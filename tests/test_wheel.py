@@ -17,8 +17,12 @@ ROOT = Path(__file__).resolve().parents[1]
 def installed(tmp_path_factory):
     base = tmp_path_factory.mktemp("wheel")
     source = base / "source"                  # setuptools writes build/ next to the sources
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "harness-out", "build", "*.egg-info", "__pycache__", "out"))
+    anywhere = shutil.ignore_patterns(".git", ".venv", "harness-out", "*.egg-info", "__pycache__")
+
+    def ignore(directory, names):          # build/ and out/ at the top only: harness/build/ is code
+        top = {"build", "out"} & set(names) if Path(directory) == ROOT else set()
+        return set(anywhere(directory, names)) | top
+    shutil.copytree(ROOT, source, ignore=ignore)
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w",
                             str(base / "dist"), str(source)], capture_output=True, text=True)
     if build.returncode != 0 and "Could not" in build.stderr + build.stdout:

@@ -2,6 +2,7 @@
 try:
     from harness.frontends.west_command import HarnessCommand  # noqa: F401
 except ImportError as exc:  # west runs under a Python without the harness installed
+    _WHY = str(exc)        # `exc` itself is unbound once the except clause ends
     from west.commands import WestCommand
 
     class HarnessCommand(WestCommand):
@@ -12,5 +13,5 @@ except ImportError as exc:  # west runs under a Python without the harness insta
             return parser_adder.add_parser(self.name, help=self.help)
 
         def do_run(self, args, unknown):
-            self.die(f"the harness package is not importable here ({exc}); run west from the "
+            self.die(f"the harness package is not importable here ({_WHY}); run west from the "
                      "harness's virtualenv (.venv/bin/west) or pip install the harness")

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import serial
 
-from harness import uart
-from harness.deadline import Deadline
 from harness.errors import EmulatorError, SetupError
-from harness.files import tail
-from harness.process import OwnedProcess
+from harness.host.deadline import Deadline
+from harness.host.files import tail
+from harness.host.process import OwnedProcess
+from harness.stream import uart
 
 START_ATTEMPTS = 3      # new ports each time, when another process took ours
 CONNECT_TIMEOUT_S = 10.0

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import socket
 
-from harness.deadline import Deadline, retry
 from harness.errors import EmulatorError
+from harness.host.deadline import Deadline, retry
 
 IAC, DONT, DO, WONT, WILL, SB, SE = 255, 254, 253, 252, 251, 250, 240
 PROMPT_AT = re.compile(r"(?m)^\(([\w\-. ]+)\) ?")    # "(monitor) ", "(machine-0) "

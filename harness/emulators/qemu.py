@@ -7,11 +7,11 @@ import json
 import socket
 from pathlib import Path
 
-from harness.deadline import Deadline, retry
 from harness.emulators.base import Emulator
 from harness.errors import EmulatorError, SetupError
-from harness.process import cpu_seconds, tool_version, which
-from harness.uart import free_port
+from harness.host.deadline import Deadline, retry
+from harness.host.process import cpu_seconds, tool_version, which
+from harness.stream.uart import free_port
 
 QMP_TIMEOUT_S = 5.0
 

@@ -26,30 +26,20 @@ import re
 import shutil
 from pathlib import Path
 
-from harness.boards import ZEPHYR_SCRIPT, beside, platform_file
-from harness.emulators import resc
+from harness.emulators import renode_install, resc
 from harness.emulators.base import Emulator
 from harness.emulators.renode_host import SPINNING_THREADS, HostPool, RenodeHost
+from harness.emulators.renode_install import version_tuple  # noqa: F401  (re-exported)
 from harness.errors import EmulatorError, SetupError, UsageError
-from harness.files import tail
-from harness.process import lower_threads, tool_version, which
-from harness.uart import free_port
+from harness.host.files import tail
+from harness.host.process import lower_threads, tool_version, which
+from harness.inputs.boards import ZEPHYR_SCRIPT, beside, platform_file
+from harness.stream.uart import free_port
 
 VTIME = re.compile(r"(\d+):(\d+):(\d+(?:\.\d+)?)")
-VERSION = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
-
-
-def version_tuple(text: str) -> tuple[int, ...] | None:
-    """'Renode v1.15.3.28699' or '1.14' -> (1, 15, 3) / (1, 14, 0)."""
-    m = VERSION.search(text)
-    return tuple(int(g or 0) for g in m.groups()) if m else None
-
-
 class Renode(Emulator):
     name = "renode"
-    install_hint = ("Renode is in no package registry: build it from github.com/renode/renode "
-                    "(1.14 or newer) or install a release, then put `renode` on PATH or pass "
-                    "--renode PATH (or set HARNESS_RENODE)")
+    install_hint = renode_install.HINT
 
     pool_class = HostPool
     # The capture window after completion in guest time (at most settle_s host seconds):
@@ -76,7 +66,7 @@ class Renode(Emulator):
         if found is None or found < version_tuple(str(wanted)):
             raise SetupError(f"{self.board.name} needs Renode {wanted} or newer; found "
                              f"{'.'.join(map(str, found)) if found else self.version()}",
-                             f"install a newer Renode ({self.install_hint.split(':')[0]})")
+                             self.install_hint)
 
     def launch(self, elf: Path) -> int | Path:
         binary = self.binary()

@@ -29,14 +29,14 @@ import tempfile
 import threading
 from pathlib import Path
 
-from harness import renode_aot
-from harness.background import background
-from harness.deadline import Deadline
+from harness.emulators import renode_aot
 from harness.emulators.monitor import Monitor
 from harness.errors import EmulatorError, SetupError
-from harness.files import tail
-from harness.process import OwnedProcess, lower_threads, session_rss_kib
-from harness.uart import free_port
+from harness.host.background import background
+from harness.host.deadline import Deadline
+from harness.host.files import tail
+from harness.host.process import OwnedProcess, lower_threads, session_rss_kib
+from harness.stream.uart import free_port
 
 STARTUP_TIMEOUT_S = 60.0     # host seconds for Mono + Renode to open the monitor
 CLEAR_TIMEOUT_S = 10.0       # host seconds for `Clear` before the host is stopped instead

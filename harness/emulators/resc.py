@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.build import cmake_cache
+from harness.build.west_build import cmake_cache
 from harness.errors import UsageError
 
 SHOW_ANALYZER = re.compile(r"^\s*showAnalyzer\s+([\w.]+)\s*(?:#.*)?$")

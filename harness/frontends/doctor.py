@@ -4,11 +4,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from harness import boards, toolchain, workspace
-from harness.config import renode_binary
+from harness.build import toolchain
 from harness.emulators import adapter
 from harness.errors import SetupError
-from harness.process import tool_version, which
+from harness.host.process import tool_version, which
+from harness.inputs import boards, workspace
+from harness.inputs.config import renode_binary
 
 APT = "apt-get install -y"
 
@@ -39,7 +40,7 @@ def checks(ws_arg: str | None, environ: dict):
             yield _emulator_row(emu, settings, board, environ)
     renode = which(renode_binary(environ) or "renode", environ)
     if renode:
-        from harness import renode_aot
+        from harness.emulators import renode_aot
         ok, detail = renode_aot.describe(renode, environ)
         yield ok, "renode AOT images", detail
 

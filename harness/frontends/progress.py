@@ -5,7 +5,7 @@ import sys
 import threading
 import time
 
-from harness import report
+from harness.reports import report
 
 
 class PlainProgress:

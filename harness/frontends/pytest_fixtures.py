@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import apps, boards, boundary, expectations
-from harness.config import project_session
+from harness import boundary
+from harness.inputs import apps, boards, expectations
+from harness.inputs.config import project_session
 from harness.judging.verdict import Verdict, worst_code
 
 CODES = pytest.StashKey[list]()          # exit codes of the harness failures seen

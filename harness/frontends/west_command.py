@@ -9,11 +9,13 @@ from pathlib import Path
 
 from west.commands import WestCommand
 
-from harness import apps, boards, config, report, runner
-from harness.build import cached_board, cached_source
+from harness import runner
+from harness.build.west_build import cached_board, cached_source
 from harness.errors import UsageError
 from harness.frontends import cli
+from harness.inputs import apps, boards, config
 from harness.judging.verdict import Verdict, worst
+from harness.reports import report
 
 
 class HarnessCommand(WestCommand):
@@ -68,7 +70,7 @@ class HarnessCommand(WestCommand):
             for r in results:
                 print(report.line(r), flush=True)
             verdicts = [r.verdict for r in results]
-            for found in session.agreements(app, results):     # one ELF, several emulators
+            for found in runner.agreements(session, app, results):     # one ELF, several emulators
                 print(report.agreement_line(found), flush=True)
                 verdicts += [] if found["agree"] else [Verdict.DISAGREE]
         return worst(verdicts).code

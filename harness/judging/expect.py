@@ -1,5 +1,5 @@
 """Expectation specs: parsed data -> validated, typed objects (pure; files are read by
-harness.expectations).
+harness.inputs.expectations).
 
 An expectation file names *events* (a line pattern, literal unless `regex:` is
 used) and *order rules* between them (`got[n] < processed[n+1]`). See

@@ -2,7 +2,7 @@
 facts and the user's selection come in as arguments.
 
 `skip_reason` answers before anything is built; `filter:` expressions need the
-configured build and are evaluated later (harness.filters).
+configured build and are evaluated later (harness.build.filters).
 """
 from __future__ import annotations
 

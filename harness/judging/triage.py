@@ -3,7 +3,7 @@
 Feed UART lines to a FaultDump: `started` flips on the first fatal line,
 `complete` once the dump's last line (thread / halting) has been seen.
 `summary()` gives reason, kind, address, PC, trace and thread; symbol
-resolution is done elsewhere (harness.symbols) because it reads the ELF.
+resolution is done elsewhere (harness.build.symbols) because it reads the ELF.
 """
 from __future__ import annotations
 

@@ -10,12 +10,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
-from harness import apps  # noqa: E402
-from harness.build import Built  # noqa: E402
+from harness.build.toolchain import Toolchain  # noqa: E402
+from harness.build.west_build import Built  # noqa: E402
 from harness.frontends import cli  # noqa: E402
+from harness.inputs import apps  # noqa: E402
+from harness.inputs.workspace import Workspace  # noqa: E402
 from harness.runner import Session  # noqa: E402
-from harness.toolchain import Toolchain  # noqa: E402
-from harness.workspace import Workspace  # noqa: E402
 
 
 def main() -> int:

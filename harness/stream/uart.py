@@ -16,7 +16,7 @@ from pathlib import Path
 import serial
 from serial.urlhandler import protocol_socket
 
-from harness.deadline import Deadline, retry
+from harness.host.deadline import Deadline, retry
 from harness.judging.lines import LineSplitter
 
 

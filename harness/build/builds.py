@@ -7,13 +7,13 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from harness import boards
-from harness import build as build_mod
-from harness import toolchain as toolchain_mod
-from harness.build import Built
+from harness.build import toolchain as toolchain_mod
+from harness.build import west_build as build_mod
+from harness.build.toolchain import Toolchain
+from harness.build.west_build import Built
 from harness.errors import BuildError, SetupError
-from harness.toolchain import Toolchain
-from harness.workspace import Workspace
+from harness.inputs import boards
+from harness.inputs.workspace import Workspace
 
 
 class Builds:

@@ -16,7 +16,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from harness.build import cmake_cache
+from harness.build.west_build import cmake_cache
 from harness.errors import SetupError
 
 CONFIG_LINE = re.compile(r"^(CONFIG_[A-Za-z0-9_]+)=(.*)$")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import SetupError
-from harness.process import tool_version, which
+from harness.host.process import tool_version, which
 
 INSTALL = {
     "arm": "apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi",

@@ -38,8 +38,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from harness.files import write_atomic
-from harness.process import which
+from harness.host.files import write_atomic
+from harness.host.process import which
 
 ENV_SWITCH = "HARNESS_RENODE_AOT"
 # The framework assemblies a Renode run executes code of (seen in Mono's AOT log of

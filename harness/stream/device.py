@@ -7,13 +7,13 @@ import re
 import time
 from pathlib import Path
 
-from harness.deadline import Deadline
 from harness.errors import HarnessError
+from harness.host.deadline import Deadline
 from harness.judging.judge import Ending, Judge, crash_reason
 from harness.judging.triage import FaultDump
 from harness.judging.verdict import Outcome, Verdict
-from harness.uart import Line
-from harness.watch import follow
+from harness.stream.uart import Line
+from harness.stream.watch import follow
 
 
 class UartFailure(HarnessError):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,13 +23,28 @@ import zlib
 from pathlib import Path
 
 from harness.errors import SetupError
-from harness.files import write_atomic
+from harness.host.files import write_atomic
 
 VERSION = "1.15.3"
 URL = (f"https://github.com/renode/renode/releases/download/v{VERSION}/"
        f"renode-{VERSION}.linux-portable.tar.gz")
 SHA256 = None      # not pinned: no copy of the release could be checked from here
 CONNECT_TIMEOUT_S = 5.0
+MIN_VERSION = "1.14"
+# The one hint for a Renode that is missing or too old (runs, doctor, set-up all print it).
+HINT = (f"`harness setup --renode` installs Renode {VERSION} from its linux-portable release "
+        "(github.com/renode/renode/releases); without network give it the archive "
+        "(`harness setup --renode-archive FILE`); or put a Renode "
+        f"{MIN_VERSION} or newer on PATH, set HARNESS_RENODE or pass --renode PATH")
+
+
+VERSION_TEXT = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
+
+
+def version_tuple(text: str) -> tuple[int, ...] | None:
+    """'Renode v1.15.3.28699' or '1.14' -> (1, 15, 3) / (1, 14, 0)."""
+    m = VERSION_TEXT.search(text)
+    return tuple(int(g or 0) for g in m.groups()) if m else None
 
 
 def home(environ: dict) -> Path:
@@ -149,7 +165,6 @@ def _version(launcher: Path, environ: dict) -> str:
                              env={**environ, "HOME": tempfile.gettempdir()})
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise SetupError(f"the unpacked Renode does not start: {exc}") from None
-    from harness.emulators.renode import version_tuple
     found = version_tuple(out.stdout + out.stderr)
     if out.returncode != 0 or not found:
         raise SetupError(f"the unpacked Renode does not start: {(out.stdout + out.stderr)[-300:]}")

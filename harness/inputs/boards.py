@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from harness.errors import UsageError
-from harness.paths import BOARDS_DIR
+from harness.host.paths import BOARDS_DIR
 
 PROTECTION_KINDS = ("mpu", "mmu", "none")      # none: runs, but no PASS can be certified
 NO_PROTECTION = "none"

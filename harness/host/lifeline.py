@@ -1,7 +1,7 @@
 """The lifeline: emulator and build sessions end when the harness process ends,
 however it ends (SIGKILL included).
 
-The harness starts one watcher (`python -m harness.lifeline`, in a session of its
+The harness starts one watcher (`python -m harness.host.lifeline`, in a session of its
 own) with the read end of a pipe as its stdin; only the harness holds the write
 end. The harness writes `+SID` for every child session it starts and `-SID` once
 it has stopped it. When the write end closes (the harness exited or was killed:
@@ -15,6 +15,8 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+
+from harness.host.sessions import kill_session
 
 
 class Lifeline:
@@ -46,9 +48,9 @@ class Lifeline:
         try:
             # cwd and environment of its own: nothing of a run's directories or HOME
             env = {k: v for k, v in os.environ.items() if k == "PATH"}
-            here = str(Path(__file__).resolve().parents[1])       # importable from a checkout too
+            here = str(Path(__file__).resolve().parents[2])       # importable from a checkout too
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))
-            subprocess.Popen([sys.executable, "-m", "harness.lifeline"], stdin=read_end,
+            subprocess.Popen([sys.executable, "-m", "harness.host.lifeline"], stdin=read_end,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                              start_new_session=True, close_fds=True, cwd="/", env=env)
         finally:
@@ -70,7 +72,6 @@ def watch(stream) -> set[int]:
 
 
 def main() -> int:
-    from harness.process import kill_session
     for sid in watch(sys.stdin.buffer):
         kill_session(sid, timeout=3.0)
     return 0

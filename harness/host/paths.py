@@ -5,7 +5,7 @@ the package data onto those same directories)."""
 import importlib.util
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _data(name: str) -> Path:

@@ -7,7 +7,7 @@ import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from harness.files import write_atomic
+from harness.host.files import write_atomic
 from harness.judging.results import RunResult
 from harness.judging.verdict import Verdict
 
@@ -21,7 +21,7 @@ def line(r: RunResult) -> str:
     cases = r.outcome.evidence.get("testcases")
     tally = "  cases: " + _tally(c["status"] for c in cases) if cases else ""
     return (f"{r.verdict.label:<14} {r.app} {r.board} {r.emulator}  {total:.2f}s{cert}{tally}"
-            f"  artifacts: {_rel(r.run_dir)}{reason}")
+            f"  artifacts: {shown(r.run_dir)}{reason}")
 
 
 def counts(results: list[RunResult]) -> str:
@@ -106,11 +106,12 @@ def _is_error(r: RunResult) -> bool:
                          Verdict.STALL)
 
 
-def _rel(path: Path) -> str:
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return str(path)
+def shown(path, cwd: Path | None = None) -> str:
+    """A path as a user reads it: relative below the current directory (where the
+    default harness-out/ lives), absolute elsewhere (never `../../tmp/...`)."""
+    path = Path(os.path.abspath(path))
+    here = Path(os.path.abspath(cwd or Path.cwd()))
+    return str(path.relative_to(here)) if path.is_relative_to(here) else str(path)
 
 
 def certificate_text(r: RunResult) -> str:
@@ -120,7 +121,7 @@ def certificate_text(r: RunResult) -> str:
     out = [f"{cert.get('status', r.verdict.label)}{cached}  isolation of {r.board} under "
            f"{r.emulator}: {cert.get('summary', r.outcome.reason)}",
            f"  emulator: {cert.get('emulator')}  probe ELF sha256: {cert.get('elf_sha256')}",
-           f"  artifacts: {_rel(Path(cert.get('run_dir') or r.run_dir))}"]
+           f"  artifacts: {shown(Path(cert.get('run_dir') or r.run_dir))}"]
     for case in cert.get("cases", []):
         fault = case.get("fault") or {}
         out.append(f"  {case['status']:<13} {case['name']:<14} {case['access']:<7} "

@@ -7,10 +7,11 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from harness import project, renode_install, workspace
+from harness.emulators import renode_install
 from harness.errors import UsageError
-from harness.paths import BOARDS_DIR
-from harness.process import which
+from harness.host.paths import BOARDS_DIR
+from harness.host.process import which
+from harness.inputs import project, workspace
 from harness.runner import Session
 
 ENV_RENODE = "HARNESS_RENODE"     # path to the renode launcher, when not on PATH

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import BuildError, Interrupted, SetupError
-from harness.lifeline import LIFELINE
-from harness.process import kill_session, which
+from harness.host.lifeline import LIFELINE
+from harness.host.process import kill_session, which
 
 ERROR_LINE = re.compile(r"(error:|Error:|CMake Error|FAILED:|fatal error|undefined reference)")
 MISSING_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")

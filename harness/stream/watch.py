@@ -14,10 +14,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.deadline import Deadline
 from harness.errors import Interrupted
+from harness.host.deadline import Deadline
 from harness.judging.judge import Ending, Judge
-from harness.uart import UartStream
+from harness.stream.uart import UartStream
 
 log = logging.getLogger(__name__)
 POLL_S = 0.05          # longest wait for UART data before re-checking the emulator

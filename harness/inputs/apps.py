@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from harness.errors import UsageError
-from harness.paths import APPS_DIR
+from harness.host.paths import APPS_DIR
 
 DEFAULT_APP = "prod_consumer"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from harness.errors import SetupError
-from harness.paths import FIRMWARE_DIR
+from harness.host.paths import FIRMWARE_DIR
 
 
 def setup(topdir: Path, mirror: Path | None, say=print, requirements: bool = True,
@@ -82,7 +82,7 @@ def _mirror_repo(mirror: Path, name: str, revision: str) -> Path:
 
 def _clone_from_mirror(src: Path, revision: str, dest: Path, url: str) -> list[str]:
     dest.parent.mkdir(parents=True, exist_ok=True)
-    _git(None, "clone", "-q", "--shared", "--no-checkout", str(src), str(dest))
+    _git(None, "clone", "-q", "--no-checkout", str(src), str(dest))
     missing = _missing_blobs(dest, revision)
     if missing:
         _git(dest, "sparse-checkout", "set", "--no-cone", "/*", *(f"!/{p}" for p in missing))

@@ -1,0 +1,1 @@
+"""Building: the west build, the build cache, the toolchain, twister filters, symbols."""

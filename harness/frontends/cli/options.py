@@ -1,0 +1,95 @@
+"""Options and helpers shared by the subcommands that run firmware (run, matrix, prove)."""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+from harness.host import files
+from harness.inputs import config
+from harness.judging import repeats
+from harness.judging.selection import Selection
+
+
+def common(p) -> None:
+    p.add_argument("--workspace", help="west workspace or zephyr directory")
+    p.add_argument("--renode", help=f"renode launcher (default: ${config.ENV_RENODE} or PATH)")
+    p.add_argument("--out", help="artifacts directory (default: the project file's out:, "
+                   "else harness-out)")
+    p.add_argument("--config", metavar="FILE", help="the project file (default: the nearest "
+                   "harness.yaml at or above the current directory)")
+    p.add_argument("--no-reuse", action="store_true",
+                   help="a new emulator process for every run (Renode; QEMU always starts "
+                   "one): slower, nothing but the files is shared between runs")
+
+
+def selection(p) -> None:
+    p.add_argument("--repeat", type=positive, default=1, metavar="N",
+                   help="run each selection N times: pass rate, UART sameness, timing spread "
+                   "and a kept Renode's memory per run; FLAKY when only some pass")
+    p.add_argument("--tag", action="append", help="test suites: only scenarios with this tag")
+    p.add_argument("--exclude-tag", action="append", help="test suites: leave out this tag")
+    p.add_argument("--fixture", action="append",
+                   help="test suites: a fixture this bench provides (harness_config.fixture)")
+    p.add_argument("--scenario", action="append",
+                   help="test suites: only this scenario (or its dotted children)")
+
+
+def positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of repeats")
+    return n
+
+
+def selected(args) -> Selection:
+    return Selection(frozenset(split(args.tag)), frozenset(split(args.exclude_tag)),
+                     frozenset(split(args.fixture)), tuple(split(args.scenario)))
+
+
+def split(values) -> list[str]:
+    return [v for item in values or [] for v in item.split(",") if v]
+
+
+def say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def session(args, environ: dict):
+    return config.make_session(
+        environ, args.workspace, args.out, getattr(args, "timeout", None),
+        getattr(args, "pristine", False), not getattr(args, "no_isolation", False),
+        getattr(args, "renode", None), say=say,
+        reuse_emulators=not args.no_reuse, board_dirs=args.board_dirs,
+        default_timeout_s=getattr(args, "project_timeout", None))
+
+
+def report_repeats(session, results, repeat: int) -> list[dict]:
+    """--repeat N: per (app, board, emulator) pass rate, UART sameness, timings, memory."""
+    if repeat < 2:
+        return []
+    groups: dict = {}
+    for r in results:
+        groups.setdefault((r.app, r.board, r.emulator), []).append(r)
+    found = []
+    for (app, board, emu), runs in groups.items():
+        raws = [_read_raw(r.run_dir / "uart.raw") for r in runs]
+        s = repeats.summarize(runs, [hashlib.sha256(b).hexdigest() for b in raws],
+                              [b.decode(errors="replace").replace("\r", "") for b in raws])
+        print(repeats.line(s), flush=True)
+        files.write_atomic(session.out_dir / "runs" / app / f"{board}.{emu}.repeats.json",
+                           json.dumps(s, indent=2) + "\n")
+        found.append(s)
+    return found
+
+
+def _read_raw(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""

@@ -1,0 +1,1 @@
+"""Host plumbing: owned processes, the lifeline, deadlines, atomic files, data paths."""

@@ -1,0 +1,1 @@
+"""What the user gives: the project file, boards, apps, expectations, test-suite scenarios, the workspace."""

@@ -1,0 +1,1 @@
+"""Reports: result.json, junit.xml, summaries, and merging shards."""

@@ -1,0 +1,1 @@
+"""The UART line stream: the socket, the watch loop, the interactive device."""
