@@ -1,4 +1,5 @@
 """The CI files the project ships."""
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -36,3 +37,18 @@ def test_workflow_installs_renode_and_runs_the_renode_boards():
     on_renode = {e.board for e in runs if e.emulator == "renode"}
     assert on_renode == {"mps2_an385", "stm32f4_disco", "nrf52840dk_nrf52840"}
     assert yaml.safe_load(flow)["jobs"]["merge"]["needs"] == "suites"
+
+
+def test_apt_packages_name_only_boards_the_project_ships():
+    import re
+    text = (ROOT / ".ci" / "apt-packages.txt").read_text()
+    named = set(re.findall(r"\(([a-z0-9_]+)\)", text))
+    shipped = {p.stem for p in (ROOT / "boards").glob("*.yaml")}
+    assert named and named <= shipped, named - shipped
+
+
+def test_setup_waits_for_the_dpkg_lock_instead_of_failing():
+    text = (ROOT / ".ci" / "setup").read_text()
+    calls = [line for line in text.splitlines() if "apt-get" in line and not line.lstrip().startswith("#")]
+    assert calls and all("${lock[@]}" in line for line in calls), calls
+    assert re.search(r"lock=\(-o DPkg::Lock::Timeout=\d+\)", text)

@@ -9,7 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from harness.emulators.renode_install import version_tuple
 from harness.frontends.cli import main
+from harness.host.process import tool_version
+from harness.inputs import boards
+from harness.judging.verdict import Verdict
 
 pytestmark = pytest.mark.integration
 RENODE_BOARDS = ["mps2_an385", "stm32f4_disco", "nrf52840dk_nrf52840"]
@@ -118,6 +122,12 @@ def test_each_renode_version_here_certifies_and_passes_mps2_an385(renode_run, ha
     rc = main(["run", "--board", "mps2_an385", "--emulator", "renode", "--renode", launcher,
                "--out", str(harness_out)])
     out = capsys.readouterr().out
+    wanted = boards.load("mps2_an385").emulator("renode")["min_version"]
+    found = version_tuple(tool_version((shutil.which(launcher), "--version")))
+    if found is None or found < version_tuple(wanted):     # the version gate's verdict
+        assert rc == Verdict.SETUP_ERROR.code, out
+        assert f"mps2_an385 needs Renode {wanted} or newer" in out
+        return
     assert rc == 0, out
     latest = harness_out / "runs" / "prod_consumer" / "mps2_an385.renode" / "latest"
     result = json.loads((latest / "result.json").read_text())

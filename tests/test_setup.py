@@ -72,3 +72,14 @@ def test_a_mirror_without_the_commit_says_where_to_put_it(tmp_path, mirror):
     with pytest.raises(SetupError, match="no repository for 'cmsis'"):
         setup_mod.setup(tmp_path / "ws", m, lambda s: None, requirements=False,
                         manifest_source=manifest)
+
+
+def test_the_workspace_keeps_working_when_the_mirror_is_gone(tmp_path, mirror):
+    m, manifest, zephyr, cmsis = mirror
+    top = tmp_path / "ws"
+    setup_mod.setup(top, m, lambda s: None, requirements=False, manifest_source=manifest)
+    shutil.rmtree(m)                         # the mirror moved or was cleaned
+    assert git(top / "zephyr", "rev-parse", "HEAD") == zephyr
+    assert git(top / "zephyr", "fsck", "--connectivity-only", "--no-progress") == ""
+    assert git(top / "zephyr", "show", "HEAD:VERSION").startswith("VERSION_MAJOR = 3")
+    assert not (top / "zephyr" / ".git" / "objects" / "info" / "alternates").exists()

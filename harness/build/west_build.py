@@ -34,11 +34,15 @@ class Built:
 def build(*, source: Path, board: str, build_dir: Path, log_path: Path, workspace, toolchain,
           environ: dict, pristine: bool = False, say=lambda msg: None,
           cancel: threading.Event | None = None, cmake_args: tuple = (),
-          extra_configs: tuple = (), before_compile=None) -> Built:
+          extra_configs: tuple = (), before_compile=None, label: str = "") -> Built:
     """Run west build into `build_dir`, its output into `log_path`; return the ELF.
     `cmake_args` and `extra_configs` (Kconfig lines, as a test suite's `extra_args` and
     `extra_configs`) are given on configure; `before_compile(build_dir)` runs once the
-    build is configured and before anything compiles (it may raise to stop there)."""
+    build is configured and before anything compiles (it may raise to stop there).
+    Progress lines name the build by `label` (app/board) and end with one saying how it
+    ended, so parallel builds can be told apart."""
+    label = label or f"{source.name}/{board}"
+    steps = _Steps(label, say)
     build_dir.parent.mkdir(parents=True, exist_ok=True)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "west", "build", "-b", board, "-d", str(build_dir), str(source)]
@@ -76,15 +80,17 @@ def build(*, source: Path, board: str, build_dir: Path, log_path: Path, workspac
     with _exclusive(build_dir.with_name(build_dir.name + ".lock"), say):
         if before_compile is not None:
             if not configured:                  # configure only, then look, then compile
-                rc = _run_logged(_cmake_only(cmd), workspace.topdir, env, log_path, say, cancel)
+                rc = _run_logged(_cmake_only(cmd), workspace.topdir, env, log_path, steps, cancel)
                 if rc != 0:
+                    steps.end(False, time.monotonic() - t0)
                     _failed(board, rc, log_path)
                 cmd = ["cmake", "--build", str(build_dir)]
             before_compile(build_dir)
-        rc = _run_logged(cmd, workspace.topdir, env, log_path, say, cancel,
+        rc = _run_logged(cmd, workspace.topdir, env, log_path, steps, cancel,
                          append=before_compile is not None and not configured)
     seconds = time.monotonic() - t0
     elf = build_dir / "zephyr" / "zephyr.elf"
+    steps.end(rc == 0 and elf.is_file(), seconds)
     if rc != 0 or not elf.is_file():
         _failed(board, rc, log_path)
     stamp.write_text("\n".join(args))
@@ -162,9 +168,30 @@ def _exclusive(lock_path: Path, say):
         yield
 
 
-def _run_logged(cmd, cwd, env, log_path: Path, say, cancel: threading.Event,
+class _Steps:
+    """A build's progress as lines named by the build: ninja's [N/M] at most every
+    PROGRESS_EVERY_S, and always a last line with the final step and how it ended."""
+
+    def __init__(self, label: str, say) -> None:
+        self.label, self.say = label, say
+        self.last = None
+        self.t_shown = time.monotonic()
+
+    def step(self, n: str, total: str) -> None:
+        self.last = (n, total)
+        if time.monotonic() - self.t_shown >= PROGRESS_EVERY_S:
+            self.t_shown = time.monotonic()
+            self.say(f"  build {self.label}: step {n}/{total}")
+
+    def end(self, ok: bool, seconds: float) -> None:
+        if self.last is None and ok:
+            return                               # nothing was compiled: no progress to end
+        where = f" at step {self.last[0]}/{self.last[1]}" if self.last else ""
+        self.say(f"  build {self.label}: {'done' if ok else 'FAILED'}{where} in {seconds:.1f} s")
+
+
+def _run_logged(cmd, cwd, env, log_path: Path, steps: _Steps, cancel: threading.Event,
                 append: bool = False) -> int:
-    last = time.monotonic()
     with open(log_path, "a" if append else "w") as log:
         log.write("$ " + " ".join(cmd) + "\n")
         log.flush()
@@ -178,9 +205,8 @@ def _run_logged(cmd, cwd, env, log_path: Path, say, cancel: threading.Event,
                 if cancel.is_set():
                     raise Interrupted("build cancelled (the harness is stopping)")
                 m = PROGRESS.match(line)
-                if m and time.monotonic() - last >= PROGRESS_EVERY_S:
-                    last = time.monotonic()
-                    say(f"  build step {m.group(1)}/{m.group(2)}")
+                if m:
+                    steps.step(m.group(1), m.group(2))
             return proc.wait()
         finally:
             if proc.poll() is None:          # interrupted: take the whole build down

@@ -2,8 +2,9 @@
 
 With network: `west init -l` + `west update`. Air-gapped: `--mirror DIR`
 holds git repositories (DIR/<name>, DIR/<name>.git or DIR/<owner>+<name>/repo);
-each project is cloned from there at its pinned commit (objects shared, not
-copied), paths whose blobs the mirror lacks are left out of the checkout, and
+each project is cloned from there at its pinned commit (a local clone: objects
+hard-linked or copied, so the workspace keeps working when the mirror moves or
+goes), paths whose blobs the mirror lacks are left out of the checkout, and
 `west update` then finds every commit present and fetches nothing.
 """
 from __future__ import annotations
