@@ -315,6 +315,7 @@ def provenance(session, board, built) -> dict:
     """Where a run's image came from: the ELF, Zephyr, the toolchain, the protection unit."""
     return {"elf": str(built.elf), "elf_sha256": built.sha256,
             "zephyr_version": session.workspace.version(),
+            "zephyr_board": boards_mod.zephyr_name(board, session.workspace.version()),
             "zephyr_revision": session.workspace.revision(),
             "workspace": str(session.workspace.topdir),
             "toolchain": session.builds.toolchain(board).describe(),

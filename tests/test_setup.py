@@ -45,7 +45,7 @@ def mirror(tmp_path):
     (manifest / "west.yml").write_text(
         (FIRMWARE_DIR / "west.yml").read_text()
         .replace("48877f8bdcd92f7e14a72ab4c830989f15f1e884", zephyr)
-        .replace("[cmsis, hal_stm32, hal_nordic]", "[cmsis]"))
+        .replace("[cmsis, cmsis_6, hal_stm32, hal_nordic]", "[cmsis]"))
     return m, manifest, zephyr, cmsis
 
 
@@ -83,3 +83,39 @@ def test_the_workspace_keeps_working_when_the_mirror_is_gone(tmp_path, mirror):
     assert git(top / "zephyr", "fsck", "--connectivity-only", "--no-progress") == ""
     assert git(top / "zephyr", "show", "HEAD:VERSION").startswith("VERSION_MAJOR = 3")
     assert not (top / "zephyr" / ".git" / "objects" / "info" / "alternates").exists()
+
+
+def test_zephyr_at_a_chosen_tag(tmp_path, mirror):
+    m, manifest, zephyr, cmsis = mirror
+    (m / "zephyr" / "VERSION").write_text("VERSION_MAJOR = 4\nVERSION_MINOR = 3\nPATCHLEVEL = 0\n")
+    git(m / "zephyr", "commit", "-q", "-am", "v4.3.0")
+    git(m / "zephyr", "tag", "v4.3.0")
+    newer = git(m / "zephyr", "rev-parse", "HEAD")
+    said = []
+    top = tmp_path / "ws"
+    setup_mod.setup(top, m, said.append, requirements=False, manifest_source=manifest,
+                    zephyr="v4.3.0")
+    assert git(top / "zephyr", "rev-parse", "HEAD") == newer != zephyr
+    assert f"revision: {newer}" in (top / "manifest" / "west.yml").read_text()
+    assert any("zephyr: v4.3.0" in s for s in said)
+    with pytest.raises(SetupError, match="no zephyr repository with 'v9.9'"):
+        setup_mod.setup(tmp_path / "ws2", m, said.append, requirements=False,
+                        manifest_source=manifest, zephyr="v9.9")
+
+
+def test_a_workspace_made_otherwise_is_left_alone(tmp_path, mirror, monkeypatch):
+    from harness.errors import UsageError
+    top = tmp_path / "theirs"
+    repo(top / "zephyr", {"VERSION": "VERSION_MAJOR = 4\nVERSION_MINOR = 0\nPATCHLEVEL = 0\n",
+                          "scripts/requirements-base.txt": "\n"})
+    (top / ".west").mkdir()
+    ran = []
+    monkeypatch.setattr(setup_mod, "_run", lambda cmd, cwd, say: ran.append(cmd))
+    said = []
+    setup_mod.setup(top, None, said.append)
+    assert [c[1:4] for c in ran] == [["-m", "pip", "install"]]        # no west init/update
+    assert str(top / "zephyr" / "scripts" / "requirements-base.txt") in ran[0]
+    assert any("left as it is" in s for s in said)
+    assert not (top / "manifest").exists()
+    with pytest.raises(UsageError, match="--zephyr applies only"):
+        setup_mod.setup(top, None, said.append, zephyr="v4.3.0")

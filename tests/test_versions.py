@@ -28,10 +28,15 @@ def test_a_board_file_may_name_its_hwmv2_name():
     assert boards.zephyr_name(board, "3.4.99") == "my_board"
 
 
-@pytest.mark.parametrize("version, warned", [("3.0.99", False), ("3.4.99", False), ("3.2.0", False),
-                                             ("2.7.0", True), ("3.5.0", True), ("4.0.0", True)])
-def test_versions_outside_the_verified_range_are_named(version, warned):
-    note = workspace.unverified(version)
-    assert bool(note) is warned
-    if warned:
-        assert version in note and "3.0.99" in note
+@pytest.mark.parametrize("version, note", [
+    ("3.0.99", None), ("3.4.99", None), ("4.0.0", None), ("4.3.0", None), ("4.3.99", None),
+    ("3.2.0", "between"), ("3.7.0", "between"), ("4.1.0", "between"),
+    ("2.7.0", "outside"), ("4.4.0", "outside"), ("5.0.0", "outside")])
+def test_versions_not_verified_here_are_named(version, note):
+    found = workspace.unverified(version)
+    assert workspace.verified(version) is (note is None)
+    if note is None:
+        assert found is None
+    else:
+        assert version in found and note in found
+        assert all(v in found for v in ("3.0.99", "3.4.99", "4.0.0", "4.3.0"))

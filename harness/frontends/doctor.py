@@ -27,6 +27,9 @@ def checks(ws_arg: str | None, environ: dict):
         ws = workspace.find(ws_arg, environ.get("ZEPHYR_BASE"), Path.cwd(), Path.home())
         yield True, "workspace", f"{ws.topdir} (Zephyr {ws.version()} at {ws.revision()[:12]}, " \
                                  f"found by {ws.found_by})"
+        note = workspace.unverified(ws.version())
+        yield (None if note else True), "zephyr version", \
+            note or f"{ws.version()}: verified here ({', '.join(workspace.VERIFIED)})"
     except SetupError as exc:
         yield False, "workspace", str(exc)
     for arch in sorted({boards.load(b).arch for b in boards.known()}):

@@ -16,16 +16,47 @@ from pathlib import Path
 
 import yaml
 
-from harness.errors import SetupError
+from harness.errors import SetupError, UsageError
 from harness.host.paths import FIRMWARE_DIR
 
 
 def setup(topdir: Path, mirror: Path | None, say=print, requirements: bool = True,
-          manifest_source: Path = FIRMWARE_DIR) -> None:
+          manifest_source: Path = FIRMWARE_DIR, zephyr: str | None = None) -> None:
+    """Make (or bring up to date) the workspace at `topdir` from our manifest, with
+    Zephyr at `zephyr` (a tag, branch or SHA; default: the manifest's pinned revision).
+    A west workspace made some other way is left as it is: only its own Python
+    requirements are installed."""
+    if _foreign(topdir):
+        if zephyr:
+            raise UsageError(f"{topdir} is a west workspace that `harness setup` did not make; "
+                             "--zephyr applies only to the workspaces it makes",
+                             "check out the Zephyr you want there with git/west, or pass "
+                             "another --workspace")
+        say(f"  {topdir}: an existing west workspace (not made by harness setup): left as it is")
+    else:
+        _make(topdir, mirror, say, manifest_source, zephyr)
+    if requirements:
+        req = topdir / "zephyr" / "scripts" / "requirements-base.txt"
+        say(f"  pip install -r {req}  (this workspace's own Python requirements)")
+        _run([sys.executable, "-m", "pip", "install", "-q", "-r", str(req)], topdir, say)
+    (Path.home() / ".cache").mkdir(exist_ok=True)   # else Zephyr caches into the tree
+
+
+def _foreign(topdir: Path) -> bool:
+    """A west workspace with Zephyr in it, whose manifest is not ours."""
+    return (topdir / ".west").is_dir() and (topdir / "zephyr" / "VERSION").is_file() \
+        and not (topdir / "manifest" / "west.yml").is_file()
+
+
+def _make(topdir: Path, mirror: Path | None, say, manifest_source: Path, zephyr: str | None):
     topdir.mkdir(parents=True, exist_ok=True)
     manifest_dir = topdir / "manifest"
     manifest_dir.mkdir(exist_ok=True)
     install_manifest(manifest_dir, manifest_source)
+    if zephyr:
+        sha = _resolve(mirror, zephyr) if mirror else zephyr
+        say(f"  zephyr: {zephyr}" + (f" ({sha[:12]})" if sha != zephyr else ""))
+        _pin_zephyr(manifest_dir / "west.yml", sha)
     if mirror:
         for name, revision, path, url in _projects(topdir):
             dest = topdir / path
@@ -41,11 +72,25 @@ def setup(topdir: Path, mirror: Path | None, say=print, requirements: bool = Tru
         _run([sys.executable, "-m", "west", "init", "-l", "manifest"], topdir, say)
     say("  west update")
     _run([sys.executable, "-m", "west", "update"], topdir, say)
-    if requirements:
-        req = topdir / "zephyr" / "scripts" / "requirements-base.txt"
-        say(f"  pip install -r {req}")
-        _run([sys.executable, "-m", "pip", "install", "-q", "-r", str(req)], topdir, say)
-    (Path.home() / ".cache").mkdir(exist_ok=True)   # else Zephyr caches into the tree
+
+
+def _pin_zephyr(manifest: Path, revision: str) -> None:
+    """Our manifest with zephyr at `revision` (the rest of the file as it was)."""
+    text = manifest.read_text()
+    pinned = yaml.safe_load(text)["manifest"]["projects"][0]["revision"]
+    manifest.write_text(text.replace(f"revision: {pinned}", f"revision: {revision}", 1))
+
+
+def _resolve(mirror: Path, revision: str) -> str:
+    """The commit `revision` (a tag, branch or SHA) names in the mirror's zephyr."""
+    for c in [mirror / "zephyr", mirror / "zephyr.git", *sorted(mirror.glob("*+zephyr"))]:
+        for gitdir in (c / "repo", c):
+            out = subprocess.run(["git", "-C", str(gitdir), "rev-parse", "--verify", "-q",
+                                  f"{revision}^{{commit}}"], capture_output=True, text=True)
+            if gitdir.is_dir() and out.returncode == 0:
+                return out.stdout.strip()
+    raise SetupError(f"mirror {mirror} has no zephyr repository with {revision!r}",
+                     f"put a clone of Zephyr that has it at {mirror}/zephyr")
 
 
 def install_manifest(manifest_dir: Path, source: Path = FIRMWARE_DIR) -> None:

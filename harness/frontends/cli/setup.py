@@ -14,6 +14,10 @@ from harness.inputs import config, workspace
 def add_parser(sub) -> None:
     st = sub.add_parser("setup", help="create the west workspace (default ~/zephyrproject)")
     st.add_argument("--workspace", default=str(workspace.DEFAULT))
+    st.add_argument("--zephyr", metavar="REV",
+                    help="the Zephyr to check out: a tag, branch or SHA (default: the revision "
+                    "firmware/west.yml pins, Zephyr 3.0.99 48877f8bdcd9; verified versions: "
+                    f"{', '.join(workspace.VERIFIED)})")
     st.add_argument("--mirror", help="directory of git mirrors to use instead of the network "
                     "(the workspace gets its own copy of every object it needs: it keeps "
                     "working when the mirror moves or is deleted)")
@@ -40,7 +44,7 @@ def run(args, environ) -> int:
     print(f"setting up the west workspace at {top}", file=sys.stderr)
     from harness.inputs import workspace_setup
     workspace_setup.setup(top, Path(args.mirror) if args.mirror else None, say=say,
-                          requirements=not args.no_requirements)
+                          requirements=not args.no_requirements, zephyr=args.zephyr)
     ws = workspace.find(str(top), None, Path.cwd(), Path.home())
     print(f"workspace ready: {ws.topdir} (Zephyr {ws.version()} at {ws.revision()[:12]})")
     return 0

@@ -3,8 +3,8 @@
  * MPU/MMU enforcing, Zephyr's default fatal handler reports the fault and
  * halts the system; the harness must call that a CRASH and name the fault.
  */
-#include <zephyr.h>
-#include <sys/printk.h>
+#include <zephyr/kernel.h>
+#include <zephyr/sys/printk.h>
 
 static volatile uint32_t kernel_only = 0x600DF00D;
 
@@ -19,7 +19,7 @@ static void user_entry(void *p1, void *p2, void *p3)
 	printk("fault_demo: the write went through: memory protection is NOT enforced\n");
 }
 
-void main(void)
+int main(void)
 {
 	printk("fault_demo: start\n");
 	k_thread_create(&user_thread, user_stack, STACK_SIZE, user_entry, NULL, NULL, NULL,
@@ -27,4 +27,5 @@ void main(void)
 	k_thread_name_set(&user_thread, "fault_demo");
 	k_thread_join(&user_thread, K_FOREVER);
 	printk("fault_demo: done\n");
+	return 0;
 }

@@ -16,6 +16,20 @@
 #include <zephyr/logging/log.h>
 #include <zephyr/logging/log_ctrl.h>
 #include <zephyr/app_memory/app_memdomain.h>
+/* The generated version header moved under zephyr/ with the include prefix. */
+#if __has_include(<zephyr/version.h>)
+#include <zephyr/version.h>
+#else
+#include <version.h>
+#endif
+
+/* The exception stack frame type: z_arch_esf_t until Zephyr 3.7 made it
+ * struct arch_esf (the old name was removed in 4.x). */
+#if KERNEL_VERSION_NUMBER >= 0x030700
+typedef struct arch_esf probe_esf_t;
+#else
+typedef z_arch_esf_t probe_esf_t;
+#endif
 
 LOG_MODULE_REGISTER(isolation_probe);
 
@@ -168,7 +182,7 @@ static void probe_entry(void *p1, void *p2, void *p3)
  * Anything that is not a fault of the current probe thread halts the
  * system, as the default handler does.
  */
-void k_sys_fatal_error_handler(unsigned int reason, const z_arch_esf_t *esf)
+void k_sys_fatal_error_handler(unsigned int reason, const probe_esf_t *esf)
 {
 	const struct probe_case *c = active_case;
 
@@ -236,7 +250,7 @@ static void run_case(const struct probe_case *c)
 	sentinels_restore();
 }
 
-void main(void)
+int main(void)
 {
 	struct k_mem_partition *parts_a[] = { &part_a };
 	struct k_mem_partition *parts_b[] = { &part_b };
@@ -250,4 +264,5 @@ void main(void)
 		run_case(&cases[i]);
 	}
 	printk("PROBE:END cases=%d\n", (int)ARRAY_SIZE(cases));
+	return 0;
 }
