@@ -13,17 +13,20 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from harness.build import filters
 from harness.errors import HarnessError, UsageError
-from harness.inputs import scenarios
+from harness.inputs import boards, scenarios, zephyr_boards
 from harness.inputs.apps import App
 from harness.judging import agreement
 from harness.judging.expect import Expectation
 from harness.judging.judge import Judge
 from harness.judging.results import RunResult
-from harness.judging.selection import BoardFacts, Selection, skip_reason
+from harness.judging.selection import (
+    BoardFacts,
+    Selection,
+    platform_key_reason,
+    skip_reason,
+)
 from harness.judging.suites import ConsoleMatcher, ZtestMatcher
 from harness.judging.verdict import Outcome, Verdict
 
@@ -66,31 +69,38 @@ def collect(roots, warn) -> list[scenarios.Scenario]:
     return found
 
 
-def plan(found, pairs, zephyr_base: Path, selection: Selection = Selection()) -> list[Planned]:
+def plan(found, pairs, zephyr_base: Path, selection: Selection = Selection(),
+         zephyr_version: str = "3.0.0") -> list[Planned]:
     """`pairs`: (Board, emulator) from runner.validate."""
     out = []
+    facts = {b.name: board_facts(zephyr_base, b, zephyr_version) for b, _ in pairs}
     for s in found:
+        keyed: dict = {}                          # platform_key -> the board that covers it
         for board, emu in pairs:
-            out.append(Planned(s, board, emu, skip_reason(s, board_facts(zephyr_base, board),
-                                                          selection)))
+            why = skip_reason(s, facts[board.name], selection) or \
+                platform_key_reason(s, facts[board.name], keyed)
+            out.append(Planned(s, board, emu, why))
     return out
 
 
-def board_facts(zephyr_base: Path, board) -> BoardFacts:
-    """What the workspace's own board file says (RAM, flash, supported features)."""
-    data = {}
-    name = board.zephyr_board or board.name          # twister's platform: the Zephyr board
-    for path in sorted((zephyr_base / "boards").glob(f"*/{name}/{name}.yaml")):
-        data = yaml.safe_load(path.read_text()) or {}
-        break
-    return BoardFacts(name, data.get("arch", board.arch), int(data.get("ram", 128)),
-                      int(data.get("flash", 512)), frozenset(data.get("supported") or ()),
-                      frozenset(data.get("toolchain") or ()))
+def board_facts(zephyr_base: Path, board, zephyr_version: str = "3.0.0") -> BoardFacts:
+    """What the workspace's own board file says (RAM, flash, supported features,
+    simulators), under the name twister gives the board on this Zephyr."""
+    name = boards.zephyr_name(board, zephyr_version)    # twister's platform: the Zephyr board
+    data, aliases = zephyr_boards.metadata(zephyr_base, name)
+    sims = data.get("simulation") or []
+    sims = [s.get("name") if isinstance(s, dict) else s for s in ([sims] if isinstance(sims, str) else sims)]
+    return BoardFacts(data.get("identifier", name), data.get("arch", board.arch),
+                      int(data.get("ram", 128)), int(data.get("flash", 512)),
+                      frozenset(f for item in data.get("supported") or () for f in item.split(":")),
+                      frozenset(data.get("toolchain") or ()), frozenset(aliases),
+                      sims[0] if sims else "na")
 
 
 def app_of(s: scenarios.Scenario) -> App:
     return App(s.name, Path(), (), source=s.source, cmake_args=tuple(s.cmake_args()),
-               extra_configs=tuple(s["extra_configs"]))
+               extra_configs=tuple(s["extra_configs"]),
+               overlay_confs=tuple(s["extra_overlay_confs"]))
 
 
 def run(session, p: Planned) -> RunResult:
@@ -129,8 +139,9 @@ def _filter_check(session, p: Planned):
         return None
 
     def check(build_dir: Path) -> None:
-        if not filters.passes(expression, arch=p.board.arch,
-                              board=p.board.zephyr_board or p.board.name,
+        ws = session.workspace
+        platform = board_facts(ws.zephyr_base, p.board, ws.version()).name   # twister's PLATFORM
+        if not filters.passes(expression, arch=p.board.arch, board=platform,
                               build_dir=build_dir, zephyr_base=session.workspace.zephyr_base,
                               environ=session.environ):
             raise Skipped(f"filter: {expression}")

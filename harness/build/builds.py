@@ -104,5 +104,6 @@ class Builds:
             build_dir=build_dir, log_path=self.log_path(app.name, board.name),
             workspace=self.workspace, toolchain=self.toolchain(board), environ=environ,
             pristine=self.pristine, say=self.say, cancel=self.cancel, cmake_args=app.cmake_args,
-            extra_configs=app.extra_configs, before_compile=before_compile,
+            extra_configs=app.extra_configs, overlay_confs=app.overlay_confs,
+            before_compile=before_compile,
             label=f"{app.name}/{board.name}")

@@ -34,7 +34,8 @@ class Built:
 def build(*, source: Path, board: str, build_dir: Path, log_path: Path, workspace, toolchain,
           environ: dict, pristine: bool = False, say=lambda msg: None,
           cancel: threading.Event | None = None, cmake_args: tuple = (),
-          extra_configs: tuple = (), before_compile=None, label: str = "") -> Built:
+          extra_configs: tuple = (), overlay_confs: tuple = (), before_compile=None,
+          label: str = "") -> Built:
     """Run west build into `build_dir`, its output into `log_path`; return the ELF.
     `cmake_args` and `extra_configs` (Kconfig lines, as a test suite's `extra_args` and
     `extra_configs`) are given on configure; `before_compile(build_dir)` runs once the
@@ -62,7 +63,7 @@ def build(*, source: Path, board: str, build_dir: Path, log_path: Path, workspac
         cmd = ["cmake", "--build", str(build_dir)]
     if pristine:
         cmd += ["-p", "always"]
-    args = [*toolchain.cmake_args, *cmake_args, *_overlay(build_dir, extra_configs)]
+    args = [*toolchain.cmake_args, *cmake_args, *_overlay(build_dir, extra_configs, overlay_confs)]
     stamp = _stamp(build_dir)
     if (build_dir / "CMakeCache.txt").exists() and not pristine and stamp.is_file() \
             and stamp.read_text() != "\n".join(args):
@@ -142,18 +143,20 @@ def _cmake_only(cmd: list[str]) -> list[str]:
     return [*cmd[:at], "--cmake-only", *cmd[at:]]
 
 
-def _overlay(build_dir: Path, extra_configs: tuple) -> list[str]:
-    """`extra_configs` as an OVERLAY_CONFIG file beside the build dir (twister writes one
-    into it; beside it, a pristine build keeps it), rewritten only when its contents
-    change, so an up-to-date build stays up to date."""
-    if not extra_configs:
-        return []
-    path = build_dir.with_name(build_dir.name + ".extra.conf")
-    text = "\n".join(extra_configs) + "\n"
-    if not path.is_file() or path.read_text() != text:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return [f"-DOVERLAY_CONFIG={path}"]
+def _overlay(build_dir: Path, extra_configs: tuple, overlay_confs: tuple = ()) -> list[str]:
+    """One OVERLAY_CONFIG, as twister merges it: the scenario's `extra_overlay_confs`, then
+    its `extra_configs` as a file beside the build dir (twister writes one into it; beside
+    it, a pristine build keeps it), rewritten only when its contents change, so an
+    up-to-date build stays up to date."""
+    files = list(overlay_confs)
+    if extra_configs:
+        path = build_dir.with_name(build_dir.name + ".extra.conf")
+        text = "\n".join(extra_configs) + "\n"
+        if not path.is_file() or path.read_text() != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        files.append(str(path))
+    return [f"-DOVERLAY_CONFIG={' '.join(files)}"] if files else []
 
 
 @contextlib.contextmanager

@@ -21,6 +21,7 @@ class App:
     source: Path | None = None         # our own sources (or a user's directory)
     cmake_args: tuple = ()             # a test suite's extra_args, as CMake arguments
     extra_configs: tuple = ()          # a test suite's extra_configs (Kconfig lines)
+    overlay_confs: tuple = ()          # a test suite's extra_overlay_confs (Kconfig files)
 
     def source_dir(self, zephyr_base: Path) -> Path:
         return self.source if self.source else zephyr_base / self.zephyr_sample

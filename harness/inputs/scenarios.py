@@ -33,12 +33,17 @@ KEYS: dict[str, tuple[str, object]] = {
     "sysbuild": ("bool", False), "levels": ("list", []), "testing": ("map", {}),
     "vendor_allow": ("set", set()), "vendor_exclude": ("set", set()),
     "simulation_exclude": ("list", []), "seed": ("int", 0),
+    # Zephyr 4.x twister (config_parser.testsuite_valid_keys)
+    "extra_conf_files": ("list", []), "extra_overlay_confs": ("list", []),
+    "extra_dtc_overlay_files": ("list", []), "required_applications": ("list", []),
+    "integration_toolchains": ("list", []), "testcases": ("list", []),
+    "platform_key": ("list", []),
 }
 # Keys that change nothing in how a scenario is built or judged on an emulator.
 INERT = {"type", "build_on_all", "slow", "modules", "extra_sections", "integration_platforms",
          "toolchain_exclude", "toolchain_allow", "platform_type", "levels", "testing",
          "vendor_allow", "vendor_exclude", "simulation_exclude", "seed", "sysbuild",
-         "required_snippets", "ignore_qemu_crash"}
+         "ignore_qemu_crash", "integration_toolchains", "testcases", "required_applications"}
 CONFIG_KEYS = {"type", "regex", "ordered", "record", "fixture", "repeat", "pytest_root",
                "pytest_args", "robot_test_path"}
 
@@ -67,8 +72,16 @@ class Scenario:
         return "ignore_faults" in self.tags or bool(self.keys["ignore_faults"])
 
     def cmake_args(self) -> list[str]:
-        """`extra_args` as twister passes them to CMake (`-D` added when missing)."""
-        return [a if a.startswith("-") else f"-D{a}" for a in self.keys["extra_args"]]
+        """`extra_args` as twister passes them to CMake (`-D` added when missing), then
+        the files and snippets the scenario names (twister 4.x: CONF_FILE,
+        DTC_OVERLAY_FILE, SNIPPET; extra_overlay_confs go into OVERLAY_CONFIG)."""
+        args = [a if a.startswith("-") else f"-D{a}" for a in self.keys["extra_args"]]
+        for key, var in (("extra_conf_files", "CONF_FILE"),
+                         ("extra_dtc_overlay_files", "DTC_OVERLAY_FILE"),
+                         ("required_snippets", "SNIPPET")):
+            if self.keys[key]:
+                args.append(f"-D{var}={';'.join(self.keys[key])}")
+        return args
 
 
 def discover(root: Path) -> list[Path]:

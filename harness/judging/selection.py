@@ -20,6 +20,12 @@ class BoardFacts:
     flash_kb: int = 512
     supported: frozenset = frozenset()
     toolchains: frozenset = frozenset()
+    aliases: frozenset = frozenset()   # other names twister accepts (4.x: qemu_x86 for qemu_x86/atom)
+    simulation: str = "na"             # the board's first `simulation:` entry (twister 4.x)
+
+    def known_as(self, names) -> bool:
+        """True when one of `names` (a platform_allow / _exclude list) is this board."""
+        return bool(set(names) & ({self.name} | self.aliases))
 
 
 @dataclass(frozen=True)
@@ -41,9 +47,9 @@ def skip_reason(scenario, board: BoardFacts, selection: Selection = Selection())
          f"no tag of {sorted(selection.tags)}"),
         (scenario.tags & selection.exclude_tags,
          f"tag(s) {sorted(scenario.tags & selection.exclude_tags)} excluded"),
-        (keys["platform_allow"] and board.name not in keys["platform_allow"],
+        (keys["platform_allow"] and not board.known_as(keys["platform_allow"]),
          "Not in testcase platform allow list"),
-        (board.name in keys["platform_exclude"], "In test case platform exclude"),
+        (board.known_as(keys["platform_exclude"]), "In test case platform exclude"),
         (keys["arch_allow"] and board.arch not in keys["arch_allow"],
          "Not in test case arch allow list"),
         (board.arch in keys["arch_exclude"], "In test case arch exclude"),
@@ -58,6 +64,22 @@ def skip_reason(scenario, board: BoardFacts, selection: Selection = Selection())
          f"missing fixture {_fixture(scenario)}"),
     ]
     return next((why for failed, why in checks if failed), None)
+
+
+def platform_key_reason(scenario, board: BoardFacts, keyed: dict) -> str | None:
+    """twister 4.x `platform_key`: a scenario runs once per distinct value of the board
+    attributes it names; `keyed` (key -> board name) remembers the boards that already
+    cover one within a plan. A board lacking a named attribute is left out."""
+    fields = sorted(set(scenario.keys.get("platform_key") or ()))
+    if not fields:
+        return None
+    values = tuple(getattr(board, f, None) for f in fields)
+    if any(v is None or v == "na" for v in values):
+        return f"Excluded platform missing key fields demanded by test {fields}"
+    first = keyed.setdefault(values, board.name)
+    if first != board.name:
+        return f"Already covered for key {list(values)} by platform {first}"
+    return None
 
 
 def _fixture(scenario) -> str:

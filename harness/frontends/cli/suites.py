@@ -27,7 +27,8 @@ def run(args, environ, roots, matrix_jobs: int | None = None) -> int:
     repeat = getattr(args, "repeat", 1)
     progress = progress_mod.for_stream(sys.stderr)
     with options.session(args, environ) as session:
-        planned = suite.plan(found, pairs, session.workspace.zephyr_base, options.selected(args))
+        planned = suite.plan(found, pairs, session.workspace.zephyr_base, options.selected(args),
+                             session.workspace.version())
         try:
             selected = shard(args, matrix.from_plan(planned))
             rounds = [matrix.run(session, selected, jobs, progress,

@@ -1,0 +1,85 @@
+"""The same harness on each Zephyr workspace this machine has beside the default one
+(by convention ~/zephyrproject-3.4, ~/zephyrproject-4.0, ~/zephyrproject-4.3; see
+docs/zephyr-versions.md): prod_consumer with a certificate on mps2_an385 under QEMU and
+Renode (which agree), given by its hardware-model-v2 name, and on qemu_x86; fault_demo
+is a CRASH with the fault named, as on 3.0.99; on 4.3 the Renode-only boards too."""
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from harness.frontends.cli import main
+
+pytestmark = pytest.mark.integration
+VERSIONS = {"3.4": "3.4.99", "4.0": "4.0.0", "4.3": "4.3.0"}
+
+
+@pytest.fixture(scope="module", params=sorted(VERSIONS))
+def ws(request, zephyr_workspace):
+    path = Path.home() / f"zephyrproject-{request.param}"
+    if not (path / "zephyr" / "VERSION").is_file():
+        pytest.skip(f"no Zephyr {request.param} workspace at {path}: make one as "
+                    "docs/zephyr-versions.md describes (with network: `harness setup "
+                    f"--workspace {path} --zephyr v{VERSIONS[request.param]}`)")
+    return path, VERSIONS[request.param]
+
+
+@pytest.fixture(scope="module")
+def out(ws, tmp_path_factory):
+    return tmp_path_factory.mktemp(f"zephyr-{ws[1]}")
+
+
+def result(out, app, board, emu):
+    return json.loads((out / "runs" / app / f"{board}.{emu}" / "latest" /
+                       "result.json").read_text())
+
+
+def test_prod_consumer_on_mps2_an385_qemu_and_renode(ws, out, capsys):
+    path, version = ws
+    emulators = "qemu,renode" if shutil.which("renode") else "qemu"
+    rc = main(["run", "--workspace", str(path), "--board", "mps2/an385", "--emulator", emulators,
+               "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert rc == 0, printed
+    for emu in emulators.split(","):
+        r = result(out, "prod_consumer", "mps2_an385", emu)
+        assert r["verdict"] == "PASS" and r["isolation"]["status"] == "CERTIFIED"
+        assert r["provenance"]["zephyr_version"] == version
+        hwmv2 = tuple(map(int, version.split(".")[:2])) >= (3, 7)
+        assert r["provenance"]["zephyr_board"] == ("mps2/an385" if hwmv2 else "mps2_an385")
+    if "renode" in emulators:
+        assert "AGREE          prod_consumer mps2_an385 qemu vs renode" in printed
+
+
+def test_prod_consumer_on_qemu_x86(ws, out):
+    path, version = ws
+    assert main(["run", "--workspace", str(path), "--board", "qemu_x86", "--emulator", "qemu",
+                 "--out", str(out)]) == 0
+    r = result(out, "prod_consumer", "qemu_x86", "qemu")
+    assert r["verdict"] == "PASS" and r["isolation"]["status"] == "CERTIFIED"
+
+
+def test_fault_demo_is_a_crash_with_the_fault_named(ws, out, capsys):
+    path, version = ws
+    rc = main(["run", "--workspace", str(path), "--app", "fault_demo", "--board", "mps2_an385",
+               "--emulator", "qemu", "--out", str(out)])
+    r = result(out, "fault_demo", "mps2_an385", "qemu")
+    assert r["verdict"] == "CRASH" and rc == r["exit_code"], capsys.readouterr().out
+    fault = r["evidence"]["fault"]
+    assert fault["kind"] == "mpu_data_access_violation" and fault["thread_name"] == "fault_demo"
+    assert fault["trace_resolved"][0]["function"] == "user_entry"
+    assert r["isolation"]["status"] == "CERTIFIED"
+
+
+@pytest.mark.parametrize("board", ["stm32f4_disco", "nrf52840dk/nrf52840"])
+def test_prod_consumer_on_the_renode_boards_of_zephyr_4_3(ws, out, board):
+    path, version = ws
+    if version != "4.3.0":
+        pytest.skip("the Renode-only boards are checked on the newest Zephyr verified (4.3)")
+    if not shutil.which("renode"):
+        pytest.skip("renode not found: see docs/renode.md")
+    assert main(["run", "--workspace", str(path), "--board", board, "--emulator", "renode",
+                 "--out", str(out)]) == 0
+    r = result(out, "prod_consumer", board.replace("/", "_"), "renode")
+    assert r["verdict"] == "PASS" and r["isolation"]["status"] == "CERTIFIED"
