@@ -4,7 +4,7 @@ Installed with the package (entry point `pytest11`) but inert unless enabled
 with `--harness` or `harness = true` in the ini file, so other projects' test
 runs do not change. Fixtures: harness.pytest_fixtures (harness_run for whole runs; harness_device
 and harness_expect for a booted board). With the harness enabled, a run that
-failed makes pytest exit with its verdict's code (see README). Example:
+failed makes pytest exit with its verdict's code (docs/verdicts.md). Example:
 tests/examples/example_firmware.py.
 """
 from __future__ import annotations

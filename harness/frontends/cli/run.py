@@ -27,7 +27,7 @@ def add_parser(sub) -> None:
     run.add_argument("--timeout", type=float, help="host seconds per boot (default: board file)")
     run.add_argument("--pristine", action="store_true", help="rebuild from scratch")
     run.add_argument("--no-isolation", action="store_true",
-                     help="skip the isolation proof (the run then cannot PASS... see README)")
+                     help="skip the isolation proof (a run then cannot PASS: see docs/isolation.md)")
     options.selection(run)
 
 
