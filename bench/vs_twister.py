@@ -142,9 +142,9 @@ def twister_results(out: Path):
         for ts in json.loads((out / "twister.json").read_text()).get("testsuites", []):
             name = ts["name"].rsplit("/", 1)[-1]
             scen[name] = _norm(ts.get("status"))
-            for tc in ts.get("testcases", []):
-                if scen[name] not in ("skipped",):
-                    cases[tc["identifier"]] = _norm(tc.get("status"))
+            for tc in ts.get("testcases", []):       # 4.3 names cases <suite>.<test>: per scenario
+                if scen[name] not in ("skipped",) and tc["identifier"] != name:
+                    cases[f"{name}/{tc['identifier']}"] = _norm(tc.get("status"))
         return scen, cases
     for tc in ET.parse(out / "twister.xml").getroot().iter("testcase"):
         scen[tc.get("name").rsplit("/", 1)[-1]] = _status(tc)
@@ -152,7 +152,7 @@ def twister_results(out: Path):
         owner = max((s for s in scen if tc.get("name").startswith(s + ".") or tc.get("name") == s),
                     key=len, default=None)
         if owner and scen[owner] not in ("skipped",) and tc.get("name") != owner:
-            cases[tc.get("name")] = _status(tc)
+            cases[f"{owner}/{tc.get('name')}"] = _status(tc)
     return scen, cases
 
 
@@ -167,7 +167,7 @@ def harness_results(summary: Path):
         if verdict in STRICTER:
             findings.add(run["app"])
         for c in run.get("evidence", {}).get("testcases", []):
-            cases[c["name"]] = c["status"] if c["status"] != "started" else "failed"
+            cases[f"{run['app']}/{c['name']}"] = c["status"] if c["status"] != "started" else "failed"
     return scen, cases, findings
 
 

@@ -108,7 +108,8 @@ def run(session, p: Planned) -> RunResult:
     if p.skip:
         return skipped(session, p, p.skip)
     return session.run_checked(app_of(p.scenario), p.board, p.emulator, None,
-                               make_judge=judge_for(p.scenario),
+                               make_judge=judge_for(p.scenario,
+                                                    case_ids(session.workspace.zephyr_base)),
                                before_compile=_filter_check(session, p),
                                build_only=p.scenario["build_only"],
                                timeout_s=float(p.scenario["timeout"]))
@@ -124,13 +125,26 @@ def skipped(session, p: Planned, reason: str) -> RunResult:
     return result
 
 
-def judge_for(s: scenarios.Scenario):
-    """A factory of the scenario's judge: ztest (the default, as in twister) or console."""
+def judge_for(s: scenarios.Scenario, case_ids: str = "scenario"):
+    """A factory of the scenario's judge: ztest (the default, as in twister) or console.
+    `case_ids`: how the workspace's twister names test cases (see case_ids())."""
     spec = Expectation(str(s.yaml_path), [], [])
     if s.harness == "console":
         config = s["harness_config"]
         return lambda: Judge(spec, ConsoleMatcher(s.name, config), faults_expected=s.ignores_faults)
-    return lambda: Judge(spec, ZtestMatcher(s.name), faults_expected=True)
+    return lambda: Judge(spec, ZtestMatcher(s.name, case_ids), faults_expected=True)
+
+
+def case_ids(zephyr_base: Path) -> str:
+    """How the workspace's own twister names ztest cases by default: "suite"
+    (<suite>.<test>) where its test suites compose case names (compose_case_name, with
+    --detailed-test-id off by default: Zephyr 4.3 here; 4.0 still names <scenario>.<test>),
+    else "scenario"."""
+    code = zephyr_base / "scripts" / "pylib" / "twister" / "twisterlib" / "testsuite.py"
+    try:
+        return "suite" if "compose_case_name" in code.read_text(errors="replace") else "scenario"
+    except OSError:
+        return "scenario"
 
 
 def _filter_check(session, p: Planned):

@@ -40,8 +40,13 @@ class Case:
 
 
 class ZtestMatcher:
-    def __init__(self, scenario: str) -> None:
+    """Per-test-case results of a ztest run. `case_ids` is how the workspace's twister
+    names a case: "scenario" (<scenario>.<test>, Zephyr 3.x-4.0) or "suite"
+    (<ztest suite>.<test>, twister's default since it has --detailed-test-id)."""
+
+    def __init__(self, scenario: str, case_ids: str = "scenario") -> None:
         self.scenario = scenario
+        self.case_ids = case_ids
         self.cases: dict[str, Case] = {}
         self.events: list[Seen] = []
         self.violation: Violation | None = None
@@ -56,7 +61,7 @@ class ZtestMatcher:
         if m := SUITE.match(text):
             self.suite = m.group(1)
         elif m := START.match(text):
-            name = f"{self.scenario}.{m.group(1)}"
+            name = self._id(m.group(1))
             self.cases[name] = Case(name, self.suite, "started", lineno)
             self.last_assertion = ""
         elif m := RESULT.match(text):
@@ -67,8 +72,12 @@ class ZtestMatcher:
             self._finish(text, lineno, t)
         return None
 
+    def _id(self, test: str) -> str:
+        return f"{self.suite}.{test}" if self.case_ids == "suite" and self.suite \
+            else f"{self.scenario}.{test}"
+
     def _result(self, m: re.Match, text: str, lineno: int, t: float):
-        name = f"{self.scenario}.{m.group(2)}"
+        name = self._id(m.group(2))
         status = STATUS[m.group(1)]
         case = Case(name, self.suite, status, lineno,
                     float(m.group(3)) if m.group(3) else None,
