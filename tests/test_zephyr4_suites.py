@@ -123,3 +123,32 @@ def test_board_facts_equal_the_workspaces_own_twisterlib():
                 sorted(facts.supported), facts.simulation) == \
             (t_name, t_aliases, t_arch, t_ram, t_flash, t_supported, t_sim), b
     assert len(theirs) >= 4
+
+
+def test_zephyr_4_3_case_names_are_twisters_suite_dot_test():
+    """A real Zephyr 4.3 log (mps2/an385, QEMU): as its twister names and counts them
+    (twister.json of the same run: 55 cases, 53 passed, 2 skipped)."""
+    from conftest import DATA
+
+    from harness.judging.replay import judge_log
+    from harness.judging.verdict import Verdict
+    log = (DATA / "ztest" / "zephyr-4.3.kernel.memory_protection.log").read_bytes()
+    s = scenario("kernel.memory_protection")
+    outcome = judge_log(suite.judge_for(s, "suite")(), log)
+    cases = {c["name"]: c["status"] for c in outcome.evidence["testcases"]}
+    assert outcome.verdict is Verdict.PASS and len(cases) == 55
+    assert sorted(cases.values()).count("skipped") == 2
+    assert cases["mem_protect_domain.mem_domain_api_supervisor_only"] == "passed"
+    old = judge_log(suite.judge_for(s)(), log)                  # Zephyr 3.x-4.0 naming
+    assert "kernel.memory_protection.mem_domain_api_supervisor_only" in \
+        {c["name"] for c in old.evidence["testcases"]}
+
+
+def test_the_workspace_tells_how_its_twister_names_cases(tmp_path):
+    lib = tmp_path / "scripts" / "pylib" / "twister" / "twisterlib"
+    lib.mkdir(parents=True)
+    (lib / "testsuite.py").write_text("def compose_case_name(self, tc_name): ...\n")
+    assert suite.case_ids(tmp_path) == "suite"
+    (lib / "testsuite.py").write_text("class TestSuite: ...\n")
+    assert suite.case_ids(tmp_path) == "scenario"
+    assert suite.case_ids(tmp_path / "nowhere") == "scenario"
