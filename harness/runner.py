@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from harness import boundary, emulators, isolation_run
+from harness.audit import run as audit_run
 from harness.build import symbols, toolchain
 from harness.build.builds import Builds
 from harness.build.toolchain import Toolchain
@@ -71,6 +72,7 @@ class Session:
     def __init__(self, *, workspace: Workspace, out_dir: Path, environ: dict,
                  timeout_s: float | None = None, pristine: bool = False,
                  isolation: bool = True, say: Callable[[str], None] = print,
+                 audit_domains: bool = False,
                  emulator_overrides: dict | None = None,
                  build_dirs: dict[tuple[str, str], Path] | None = None,
                  reuse_emulators: bool = True,
@@ -84,6 +86,7 @@ class Session:
         self.timeout_s = timeout_s          # host seconds; None: the board file's value
         self.default_timeout_s = default_timeout_s   # a project file's: below a scenario's own
         self.isolation = isolation
+        self.audit_domains = audit_domains   # audit every run (else: where the app's expectation asks)
         self.say = say
         self.cancel = threading.Event()     # set: running builds and boots abort
         self.builds = Builds(workspace=workspace, out_dir=out_dir, environ=environ,
@@ -265,6 +268,8 @@ class Session:
         timeout = (self.timeout_s or timeout_s or self.default_timeout_s
                    or float(settings.get("timeout_s", 30)))
         judge.settle_like(emulator)
+        intent = getattr(getattr(judge, "spec", None), "audit", None)
+        emulator.audit, not_audited = self._audit(result, board, emu, built.elf, intent)
         try:
             watched = watch(emulator, built.elf, judge, timeout, cancel=cancel or self.cancel)
         finally:
@@ -278,7 +283,28 @@ class Session:
         if fault:
             fault["trace_resolved"] = symbols.resolve(built.elf, fault["trace"],
                                                       self.builds.toolchain(board).addr2line)
+        if not_audited:
+            result.outcome.evidence["domains"] = {"not_audited": not_audited}
+        if emulator.audit is not None:
+            result.outcome = audit_run.conclude(result.outcome, emulator.audit, intent,
+                                                result.run_dir)
         return result
+
+    def _audit(self, result: RunResult, board, emu: str, elf: Path, intent):
+        """The domain audit's collector for this run: asked for (--audit-domains, the
+        project file) or the app's expectation audits by default; None otherwise. Where
+        it cannot run, an explicit request is a SETUP_ERROR and a default a note:
+        (collector or None, why not audited or None)."""
+        if result.app == isolation_run.PROBE_APP or not (
+                self.audit_domains or (intent is not None and intent.default)):
+            return None, None
+        why = audit_run.unsupported(board, emu)
+        if why and self.audit_domains:
+            raise SetupError(why, "audit on a board with an Armv7-M MPU under QEMU "
+                             "(mps2_an385), or leave out --audit-domains")
+        if why:
+            return None, why
+        return audit_run.collector(elf), None
 
     # -- bookkeeping -------------------------------------------------------
     def new_run_dir(self, app: str, board: str, emu: str) -> Path:

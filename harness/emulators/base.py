@@ -28,6 +28,8 @@ class Emulator(abc.ABC):
     settle_s = 0.2           # host seconds of capture after the expected sequence completed,
                              # to catch a late fault (an expectation's after_success_s wins)
     settle_guest_s: float | None = None     # or guest seconds, for emulators that report them
+    audit = None             # the domain audit's collector (harness.audit), for adapters
+                             # that feed one
 
     def __init__(self, board, settings: dict, run_dir: Path, pool, environ: dict) -> None:
         self.board = board

@@ -30,7 +30,10 @@ class Qemu(Emulator):
 
     def launch(self, elf: Path) -> int:
         uart_port, self.qmp_port = free_port(), free_port()
-        argv = [self.binary(), *map(str, self.settings.get("args", [])),
+        audit = []
+        if self.audit is not None:            # QEMU traces its MPU writes for the domain audit
+            audit = [*self.audit.trace_args, "-D", str(self.run_dir / self.audit.trace_file)]
+        argv = [self.binary(), *map(str, self.settings.get("args", [])), *audit,
                 "-display", "none", "-monitor", "none",
                 "-chardev", f"socket,id=con,host=127.0.0.1,port={uart_port},server=on,wait=on",
                 "-serial", "chardev:con",

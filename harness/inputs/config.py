@@ -20,6 +20,7 @@ ENV_RENODE = "HARNESS_RENODE"     # path to the renode launcher, when not on PAT
 def make_session(environ: dict, workspace_arg: str | None = None, out: str = "harness-out",
                  timeout_s: float | None = None, pristine: bool = False,
                  isolation: bool = True, renode: str | None = None, say=print,
+                 audit_domains: bool = False,
                  reuse_emulators: bool = True, build_dirs: dict | None = None,
                  board_dirs=BOARDS_DIR, default_timeout_s: float | None = None) -> Session:
     ws = workspace.find(workspace_arg, environ.get("ZEPHYR_BASE"), Path.cwd(), Path.home())
@@ -34,6 +35,7 @@ def make_session(environ: dict, workspace_arg: str | None = None, out: str = "ha
         say(f"harness: warning: {warning}")
     return Session(workspace=ws, out_dir=out_dir, environ=environ, timeout_s=timeout_s,
                    pristine=pristine, isolation=isolation, say=say, emulator_overrides=overrides,
+                   audit_domains=audit_domains,
                    build_dirs=build_dirs, reuse_emulators=reuse_emulators,
                    board_dirs=board_dirs, default_timeout_s=default_timeout_s)
 

@@ -37,6 +37,7 @@ class Project:
     out: str | None = None
     workspace: str | None = None
     timeout: float | None = None
+    audit_domains: bool = False          # every run audits the firmware's memory domains
     extra: dict = field(default_factory=dict, compare=False)
 
 
@@ -60,7 +61,7 @@ def load(path: Path) -> Project:
         raise UsageError(f"{path}: cannot be read as YAML: {exc}") from None
     if not isinstance(data, dict):
         raise UsageError(f"{path}: a project file is a mapping of keys")
-    allowed = {*LISTS, *PATH_LISTS, *PATHS, "timeout"}
+    allowed = {*LISTS, *PATH_LISTS, *PATHS, "timeout", "audit_domains"}
     unknown = set(data) - allowed
     if unknown:
         raise UsageError(f"{path}: unknown key(s) {sorted(unknown)}", f"allowed: {sorted(allowed)}")
@@ -84,6 +85,10 @@ def load(path: Path) -> Project:
         if not isinstance(data["timeout"], (int, float)) or data["timeout"] <= 0:
             raise UsageError(f"{path}: timeout must be a positive number of host seconds")
         values["timeout"] = float(data["timeout"])
+    if data.get("audit_domains") is not None:
+        if not isinstance(data["audit_domains"], bool):
+            raise UsageError(f"{path}: audit_domains must be true or false")
+        values["audit_domains"] = data["audit_domains"]
     return Project(path, **values)
 
 

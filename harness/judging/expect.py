@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from harness.errors import UsageError
 
 EVENT_KEYS = {"literal", "regex", "index", "require", "count", "extra", "final"}
-TOP_KEYS = {"events", "order", "fail_on", "after_success_s"}
+TOP_KEYS = {"events", "order", "fail_on", "after_success_s", "audit"}
+AUDIT_KEYS = {"default", "threads"}
+THREAD_KEYS = {"may_reach"}
 REF = re.compile(r"^\s*(\w+)\[\s*(\*|-?\d+|[a-z]\w*(?:\s*[+-]\s*\d+)?)\s*\]\s*$")
 
 
@@ -61,6 +63,7 @@ class Expectation:
     rules: list[Rule]
     fail_on: list[re.Pattern] = field(default_factory=list)
     after_success_s: float | None = None    # None: the emulator's own window (Judge.settle_s)
+    audit: "AuditIntent | None" = None      # the isolation the app intends (domain audit)
 
     def event(self, name: str) -> EventSpec:
         return next(e for e in self.events if e.name == name)
@@ -76,7 +79,32 @@ def parse(data, where: str = "<spec>") -> Expectation:
     _no_impossible_cycle(rules, where)
     fail_on = [_pattern(item, f"{where}: fail_on") for item in data.get("fail_on") or []]
     window = data.get("after_success_s")
-    return Expectation(where, events, rules, fail_on, None if window is None else float(window))
+    return Expectation(where, events, rules, fail_on, None if window is None else float(window),
+                       _audit(data.get("audit"), f"{where}: audit"))
+
+
+@dataclass(frozen=True)
+class AuditIntent:
+    """`audit:` of an expectation: what each named user thread may reach (partition
+    names, `own stack`), and whether runs of the app audit by default."""
+    threads: dict                   # thread symbol -> {"may_reach": [...]}
+    default: bool = False
+
+
+def _audit(body, where: str) -> AuditIntent | None:
+    if body is None:
+        return None
+    if not isinstance(body, dict) or not isinstance(body.get("threads", {}), dict):
+        raise UsageError(f"{where}: needs a mapping with a 'threads:' mapping",
+                         "e.g. audit: {threads: {app_b_thread: {may_reach: [app_b_partition]}}}")
+    _no_unknown(body, AUDIT_KEYS, where)
+    threads = {}
+    for name, rule in (body.get("threads") or {}).items():
+        if not isinstance(rule, dict) or not isinstance(rule.get("may_reach", []), list):
+            raise UsageError(f"{where}: threads: {name}: needs may_reach: [region, ...]")
+        _no_unknown(rule, THREAD_KEYS, f"{where}: threads: {name}")
+        threads[str(name)] = {"may_reach": [str(r) for r in rule.get("may_reach") or []]}
+    return AuditIntent(threads, bool(body.get("default", False)))
 
 
 def _no_unknown(body: dict, allowed: set, where: str) -> None:

@@ -18,6 +18,8 @@ class Verdict(enum.Enum):
     BUILD_ERROR = ("BUILD_ERROR", 7, 7, "west build failed")
     SETUP_ERROR = ("SETUP_ERROR", 8, 8, "workspace, toolchain or emulator missing or unusable")
     UNTRUSTED = ("UNTRUSTED", 9, 9, "the isolation probe showed a forbidden access succeeding")
+    OVERREACH = ("OVERREACH", 12, 3.5, "the domain audit found a user thread able to reach "
+                 "memory the app's stated isolation forbids")
     DISAGREE = ("DISAGREE", 10, 4.5, "two emulators told different stories for the same ELF")
     INTERRUPTED = ("INTERRUPTED", 130, 10, "SIGINT or SIGTERM stopped the run")
     HARNESS_ERROR = ("HARNESS_ERROR", 11, 11, "the harness or its host failed (disk full, "

@@ -34,6 +34,7 @@ def add_parser(sub) -> None:
                     "(deterministic; for CI machines that split one matrix)")
     mx.add_argument("--durations", metavar="SUMMARY",
                     help="a previous summary.json: balance --shard parts by its run times")
+    options.audit(mx)
     options.selection(mx)
 
 

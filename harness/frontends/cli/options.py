@@ -25,6 +25,13 @@ def common(p) -> None:
                    "one): slower, nothing but the files is shared between runs")
 
 
+def audit(p) -> None:
+    p.add_argument("--audit-domains", action="store_true",
+                   help="audit the firmware's memory domains during each run: what every user "
+                   "thread can reach, from the live MPU, held against the app's expectation "
+                   "(audit: threads:); Armv7-M boards under QEMU (see docs/domain-audit.md)")
+
+
 def selection(p) -> None:
     p.add_argument("--repeat", type=positive, default=1, metavar="N",
                    help="run each selection N times: pass rate, UART sameness, timing spread "
@@ -66,6 +73,7 @@ def session(args, environ: dict):
         getattr(args, "pristine", False), not getattr(args, "no_isolation", False),
         getattr(args, "renode", None), say=say,
         reuse_emulators=not args.no_reuse, board_dirs=args.board_dirs,
+        audit_domains=getattr(args, "audit_domains", False),
         default_timeout_s=getattr(args, "project_timeout", None))
 
 

@@ -28,6 +28,7 @@ def add_parser(sub) -> None:
     run.add_argument("--pristine", action="store_true", help="rebuild from scratch")
     run.add_argument("--no-isolation", action="store_true",
                      help="skip the isolation proof (a run then cannot PASS: see docs/isolation.md)")
+    options.audit(run)
     options.selection(run)
 
 

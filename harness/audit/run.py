@@ -1,0 +1,52 @@
+"""The domain audit inside a run: where it can run, and what it makes of the verdict."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.audit.collector import MpuTrace
+from harness.audit.elf_map import ElfMap
+from harness.host.files import write_atomic
+from harness.judging import domains
+from harness.judging.verdict import Outcome, Verdict
+from harness.reports import domains_html
+
+METHOD = ("Armv7-M MPU regions as the emulated MPU held them at each thread switch (PendSV), "
+          "replayed from QEMU's trace of its system-register writes; nothing stops the CPU")
+
+
+def unsupported(board, emu: str) -> str | None:
+    """Why the audit cannot run on this board and emulator (None: it can)."""
+    if board.protection != "mpu" or board.arch != "arm":
+        return (f"the domain audit reads Armv7-M MPUs so far; {board.name} has "
+                f"{board.protection} ({board.arch})")
+    if emu != "qemu":
+        return f"the domain audit runs under QEMU so far, not {emu}"
+    return None
+
+
+def collector(elf: Path) -> MpuTrace:
+    return MpuTrace(ElfMap.load(elf))
+
+
+def conclude(outcome: Outcome, audit: MpuTrace, intent, run_dir: Path) -> Outcome:
+    """The audit's matrix and violations into the evidence; a PASS whose threads reach
+    more than the app intends becomes OVERREACH."""
+    audit.read(run_dir / audit.trace_file)
+    found = domains.matrix(audit.views(), audit.elf.named(audit.stacks()))
+    problems = domains.violations(found, intent.threads if intent else {})
+    report = {"method": METHOD, "switches": audit.switches, "region_writes": audit.writes,
+              "trace": str(run_dir / audit.trace_file),
+              "threads": found, "intent": intent.threads if intent else None,
+              "violations": problems, "error": audit.error,
+              "html": str(run_dir / "domains.html")}
+    write_atomic(run_dir / "domains.html", domains_html.render(found, problems))
+    outcome.evidence["domains"] = report
+    if outcome.verdict is not Verdict.PASS:
+        return outcome
+    if audit.error or not audit.writes:
+        why = audit.error or "the trace holds no MPU region write"
+        return Outcome(Verdict.EMULATOR_ERROR, f"the domain audit failed: {why}", outcome.evidence)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        return Outcome(Verdict.OVERREACH, f"domain audit: {problems[0]}{more}", outcome.evidence)
+    return outcome
