@@ -39,6 +39,7 @@ def conclude(outcome: Outcome, audit: MpuTrace, intent, run_dir: Path) -> Outcom
               "threads": found, "intent": intent.threads if intent else None,
               "violations": problems, "error": audit.error,
               "html": str(run_dir / "domains.html")}
+    report["statement"] = _statement(found, problems, intent)
     write_atomic(run_dir / "domains.html", domains_html.render(found, problems))
     outcome.evidence["domains"] = report
     if outcome.verdict is not Verdict.PASS:
@@ -50,3 +51,13 @@ def conclude(outcome: Outcome, audit: MpuTrace, intent, run_dir: Path) -> Outcom
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         return Outcome(Verdict.OVERREACH, f"domain audit: {problems[0]}{more}", outcome.evidence)
     return outcome
+
+
+def _statement(found: dict, problems: list[str], intent) -> str:
+    """The audit in one sentence, to read beside the isolation certificate."""
+    if problems:
+        return f"the protection unit was configured so that {problems[0]}"
+    if intent and intent.threads:
+        return ("the protection unit was configured so that each user thread could reach "
+                f"only what the app intends ({', '.join(sorted(intent.threads))})")
+    return f"the protection unit's configuration for {len(found)} user thread(s) is in the matrix"

@@ -18,6 +18,11 @@ def line(r: RunResult) -> str:
     if r.certificate and r.verdict is not Verdict.SKIPPED:
         cert = f"  isolation={r.certificate.get('status', '?')}"
     reason = "" if r.verdict is Verdict.PASS else f"  reason: {r.outcome.reason}"
+    dom = r.outcome.evidence.get("domains") or {}
+    if "violations" in dom:
+        cert += f"  domains={'OVERREACH' if dom['violations'] else 'AS-INTENDED'}"
+    elif "not_audited" in dom:
+        cert += "  domains=NOT-AUDITED"
     cases = r.outcome.evidence.get("testcases")
     tally = "  cases: " + _tally(c["status"] for c in cases) if cases else ""
     return (f"{r.verdict.label:<14} {r.app} {r.board} {r.emulator}  {total:.2f}s{cert}{tally}"
