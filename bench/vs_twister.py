@@ -103,8 +103,8 @@ def twister_options(zephyr: Path, env: dict) -> str:
 
 
 def version_of(zephyr: Path) -> tuple[int, int]:
-    fields = dict(line.split("=", 1) for line in (zephyr / "VERSION").read_text().splitlines()
-                  if "=" in line)
+    fields = dict(map(str.strip, line.split("=", 1))
+                  for line in (zephyr / "VERSION").read_text().splitlines() if "=" in line)
     return int(fields["VERSION_MAJOR"]), int(fields["VERSION_MINOR"])
 
 

@@ -72,7 +72,7 @@ class Session:
     def __init__(self, *, workspace: Workspace, out_dir: Path, environ: dict,
                  timeout_s: float | None = None, pristine: bool = False,
                  isolation: bool = True, say: Callable[[str], None] = print,
-                 audit_domains: bool = False,
+                 audit_domains: bool | None = None,
                  emulator_overrides: dict | None = None,
                  build_dirs: dict[tuple[str, str], Path] | None = None,
                  reuse_emulators: bool = True,
@@ -86,7 +86,8 @@ class Session:
         self.timeout_s = timeout_s          # host seconds; None: the board file's value
         self.default_timeout_s = default_timeout_s   # a project file's: below a scenario's own
         self.isolation = isolation
-        self.audit_domains = audit_domains   # audit every run (else: where the app's expectation asks)
+        self.audit_domains = audit_domains   # True: audit every run; False: none; None: where
+                                             # the app's expectation audits by default
         self.say = say
         self.cancel = threading.Event()     # set: running builds and boots abort
         self.builds = Builds(workspace=workspace, out_dir=out_dir, environ=environ,
@@ -295,8 +296,9 @@ class Session:
         project file) or the app's expectation audits by default; None otherwise. Where
         it cannot run, an explicit request is a SETUP_ERROR and a default a note:
         (collector or None, why not audited or None)."""
-        if result.app == isolation_run.PROBE_APP or not (
-                self.audit_domains or (intent is not None and intent.default)):
+        wanted = self.audit_domains if self.audit_domains is not None else \
+            bool(intent is not None and intent.default)
+        if result.app == isolation_run.PROBE_APP or not wanted:
             return None, None
         why = audit_run.unsupported(board, emu)
         if why and self.audit_domains:

@@ -140,7 +140,7 @@ def audited_runs(zephyr_workspace, tmp_path_factory):
     out = tmp_path_factory.mktemp("audit")
     expect_file = str(APPS_DIR / "prod_consumer" / "expect.yaml")
     codes = {"plain": main(["run", "--board", "mps2_an385", "--emulator", "qemu",
-                            "--out", str(out)])}
+                            "--out", str(out), "--no-audit-domains"])}
     plain = (out / "runs" / "prod_consumer" / "mps2_an385.qemu" / "latest").resolve()
     codes["audited"] = main(["run", "--board", "mps2_an385", "--emulator", "qemu",
                              "--out", str(out), "--audit-domains"])
@@ -163,6 +163,8 @@ def test_the_original_passes_the_audit_with_byte_identical_uart(audited_runs):
     r = latest(out, "prod_consumer")
     assert codes["plain"] == codes["audited"] == 0 and r["verdict"] == "PASS"
     assert r["dir"] != plain
+    plain_result = json.loads((plain / "result.json").read_text())
+    assert "domains" not in plain_result["evidence"] and not (plain / "qemu-mpu-trace.log").exists()
     assert (r["dir"] / "uart.raw").read_bytes() == (plain / "uart.raw").read_bytes()
     dom = r["evidence"]["domains"]
     assert dom["violations"] == [] and dom["region_writes"] > 0

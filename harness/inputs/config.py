@@ -20,7 +20,7 @@ ENV_RENODE = "HARNESS_RENODE"     # path to the renode launcher, when not on PAT
 def make_session(environ: dict, workspace_arg: str | None = None, out: str = "harness-out",
                  timeout_s: float | None = None, pristine: bool = False,
                  isolation: bool = True, renode: str | None = None, say=print,
-                 audit_domains: bool = False,
+                 audit_domains: bool | None = None,
                  reuse_emulators: bool = True, build_dirs: dict | None = None,
                  board_dirs=BOARDS_DIR, default_timeout_s: float | None = None) -> Session:
     ws = workspace.find(workspace_arg, environ.get("ZEPHYR_BASE"), Path.cwd(), Path.home())

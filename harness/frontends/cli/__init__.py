@@ -61,7 +61,8 @@ def _with_project(args):
         args.out = args.out or proj.out
         args.workspace = args.workspace or proj.workspace
         args.project_timeout = proj.timeout       # below a scenario's own timeout
-        args.audit_domains = getattr(args, "audit_domains", False) or proj.audit_domains
+        if getattr(args, "audit_domains", None) is None and proj.audit_domains:
+            args.audit_domains = True
         args.board_dirs = (*map(Path, proj.board_dirs), BOARDS_DIR)
         if args.command == "run":
             args.project_apps = proj.apps

@@ -26,10 +26,12 @@ def common(p) -> None:
 
 
 def audit(p) -> None:
-    p.add_argument("--audit-domains", action="store_true",
+    p.add_argument("--audit-domains", action="store_true", default=None,
                    help="audit the firmware's memory domains during each run: what every user "
                    "thread can reach, from the live MPU, held against the app's expectation "
                    "(audit: threads:); Armv7-M boards under QEMU (see docs/domain-audit.md)")
+    p.add_argument("--no-audit-domains", dest="audit_domains", action="store_false",
+                   help="no domain audit, also where the app's expectation audits by default")
 
 
 def selection(p) -> None:
@@ -73,7 +75,7 @@ def session(args, environ: dict):
         getattr(args, "pristine", False), not getattr(args, "no_isolation", False),
         getattr(args, "renode", None), say=say,
         reuse_emulators=not args.no_reuse, board_dirs=args.board_dirs,
-        audit_domains=getattr(args, "audit_domains", False),
+        audit_domains=getattr(args, "audit_domains", None),
         default_timeout_s=getattr(args, "project_timeout", None))
 
 
