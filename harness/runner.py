@@ -5,10 +5,8 @@ The CLI, the pytest plugin, the Robot library and the west command all call
 """
 from __future__ import annotations
 
-import datetime
 import json
 import logging
-import os
 import shutil
 import threading
 import time
@@ -24,6 +22,7 @@ from harness.build.west_build import Built
 from harness.emulators import Emulators
 from harness.errors import HarnessError, Interrupted, SetupError, UsageError
 from harness.host.background import AnyOf, background
+from harness.host.files import new_run_dir
 from harness.inputs import boards as boards_mod
 from harness.inputs import expectations
 from harness.inputs.workspace import Workspace
@@ -152,7 +151,7 @@ class Session:
         on a board whose isolation is not proven is UNTRUSTED. `before_compile` sees the
         configured build (a filter may skip the run there); `build_only` stops after the
         build; `timeout_s` (host seconds) is the run's budget unless the session sets one."""
-        run_dir = self.new_run_dir(app.name, board.name, emu)
+        run_dir = new_run_dir(self.out_dir, app.name, board.name, emu)
         result = RunResult(app.name, board.name, emu,
                            Outcome(Verdict.HARNESS_ERROR, "the run ended before a verdict"), run_dir)
         t0 = time.monotonic()
@@ -188,7 +187,7 @@ class Session:
         built = self.builds.firmware(app, board, before_compile)
         result.timings["build_s"] = round(built.seconds, 3)
         result.provenance.update(provenance(self, board, built))   # a boot beside it adds its own
-        self._keep(built.log, result.run_dir / "build.log", result)
+        _keep(built.log, result.run_dir / "build.log", result)
         return built
 
     def _build_and_boot(self, result: RunResult, app, board, emu: str, make_judge,
@@ -236,7 +235,7 @@ class Session:
     def _reported(self, app, board, emu: str, outcome: Outcome) -> RunResult:
         """A run that ended before building (its reports written all the same)."""
         result = RunResult(app.name, board.name, emu, outcome,
-                           self.new_run_dir(app.name, board.name, emu))
+                           new_run_dir(self.out_dir, app.name, board.name, emu))
         self.report(result)
         return result
 
@@ -244,7 +243,7 @@ class Session:
         build_log = self.builds.log_path(app.name, board.name)
         try:
             if build_log.is_file() and "build_log" not in result.artifacts:
-                self._keep(build_log, result.run_dir / "build.log", result)
+                _keep(build_log, result.run_dir / "build.log", result)
         except OSError:
             pass                        # e.g. the disk is full: the verdict says so already
 
@@ -257,7 +256,7 @@ class Session:
     def start_device(self, app, board, emu: str) -> Device:
         """Build `app` and boot it; the caller owns the Device and must close() it."""
         built = self.builds.firmware(app, board)
-        return Device(self.emulators.adapter(board, emu, self.new_run_dir(app.name, board.name, emu)),
+        return Device(self.emulators.adapter(board, emu, new_run_dir(self.out_dir, app.name, board.name, emu)),
                       built.elf)
 
     def boot(self, result: RunResult, board, emu: str, built, judge,
@@ -270,7 +269,8 @@ class Session:
                    or float(settings.get("timeout_s", 30)))
         judge.settle_like(emulator)
         intent = getattr(getattr(judge, "spec", None), "audit", None)
-        emulator.audit, not_audited = self._audit(result, board, emu, built.elf, intent)
+        emulator.audit, not_audited = audit_run.plan(self.audit_domains, result, board, emu,
+                                                     built.elf, intent)
         try:
             watched = watch(emulator, built.elf, judge, timeout, cancel=cancel or self.cancel)
         finally:
@@ -291,38 +291,7 @@ class Session:
                                                 result.run_dir)
         return result
 
-    def _audit(self, result: RunResult, board, emu: str, elf: Path, intent):
-        """The domain audit's collector for this run: asked for (--audit-domains, the
-        project file) or the app's expectation audits by default; None otherwise. Where
-        it cannot run, an explicit request is a SETUP_ERROR and a default a note:
-        (collector or None, why not audited or None)."""
-        wanted = self.audit_domains if self.audit_domains is not None else \
-            bool(intent is not None and intent.default)
-        if result.app == isolation_run.PROBE_APP or not wanted:
-            return None, None
-        why = audit_run.unsupported(board, emu)
-        if why and self.audit_domains:
-            raise SetupError(why, "audit on a board with an Armv7-M MPU under QEMU "
-                             "(mps2_an385), or leave out --audit-domains")
-        if why:
-            return None, why
-        return audit_run.collector(elf), None
 
-    # -- bookkeeping -------------------------------------------------------
-    def new_run_dir(self, app: str, board: str, emu: str) -> Path:
-        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f") + f"-{os.getpid()}"
-        parent = self.out_dir / "runs" / app / f"{board}.{emu}"
-        run_dir = parent / stamp
-        run_dir.mkdir(parents=True)
-        tmp_link = parent / f".latest-{stamp}"
-        tmp_link.symlink_to(stamp)
-        os.replace(tmp_link, parent / "latest")      # atomic, also with parallel runs
-        return run_dir
-
-    @staticmethod
-    def _keep(src: Path, dest: Path, result: RunResult) -> None:
-        shutil.copyfile(src, dest)
-        result.artifacts["build_log"] = str(dest)
 
 
 def agreements(session, app, results: list[RunResult]) -> list[dict]:
@@ -348,3 +317,8 @@ def provenance(session, board, built) -> dict:
             "workspace": str(session.workspace.topdir),
             "toolchain": session.builds.toolchain(board).describe(),
             "protection": f"{board.protection}: {board.protection_detail}"}
+
+
+def _keep(src: Path, dest: Path, result: RunResult) -> None:
+    shutil.copyfile(src, dest)
+    result.artifacts["build_log"] = str(dest)

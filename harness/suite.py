@@ -15,6 +15,7 @@ from pathlib import Path
 
 from harness.build import filters
 from harness.errors import HarnessError, UsageError
+from harness.host.files import new_run_dir
 from harness.inputs import boards, scenarios, zephyr_boards
 from harness.inputs.apps import App
 from harness.judging import agreement
@@ -117,7 +118,7 @@ def run(session, p: Planned) -> RunResult:
 
 def skipped(session, p: Planned, reason: str) -> RunResult:
     """A run that does not happen, with its reason, reported like any other."""
-    run_dir = session.new_run_dir(p.scenario.name, p.board.name, p.emulator)
+    run_dir = new_run_dir(session.out_dir, p.scenario.name, p.board.name, p.emulator)
     result = RunResult(p.scenario.name, p.board.name, p.emulator,
                        Outcome(Verdict.SKIPPED, reason, {"scenario": str(p.scenario.yaml_path)}),
                        run_dir)

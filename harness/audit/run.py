@@ -5,7 +5,9 @@ from pathlib import Path
 
 from harness.audit.collector import MpuTrace
 from harness.audit.elf_map import ElfMap
+from harness.errors import SetupError
 from harness.host.files import write_atomic
+from harness.isolation_run import PROBE_APP
 from harness.judging import domains
 from harness.judging.verdict import Outcome, Verdict
 from harness.reports import domains_html
@@ -22,6 +24,24 @@ def unsupported(board, emu: str) -> str | None:
     if emu != "qemu":
         return f"the domain audit runs under QEMU so far, not {emu}"
     return None
+
+
+def plan(requested: bool | None, result, board, emu: str, elf: Path, intent):
+    """The audit's collector for a run, or None, and why it is not audited (or None).
+    `requested`: True (--audit-domains, the project file), False (--no-audit-domains),
+    None (as the app's expectation says: `audit: default:`). Where the audit cannot run,
+    an explicit request is a SETUP_ERROR and a default a note. The isolation probe is
+    never audited."""
+    wanted = requested if requested is not None else bool(intent is not None and intent.default)
+    if result.app == PROBE_APP or not wanted:
+        return None, None
+    why = unsupported(board, emu)
+    if why and requested:
+        raise SetupError(why, "audit on a board with an Armv7-M MPU under QEMU "
+                         "(mps2_an385), or leave out --audit-domains")
+    if why:
+        return None, why
+    return collector(elf), None
 
 
 def collector(elf: Path) -> MpuTrace:

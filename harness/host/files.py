@@ -1,6 +1,7 @@
 """Small file helpers shared by the stages: atomic writes and one-line log tails."""
 from __future__ import annotations
 
+import datetime
 import os
 import threading
 from pathlib import Path
@@ -24,3 +25,15 @@ def tail(data: bytes | str, n: int = 5) -> str:
     """The last `n` lines of an emulator's output, joined on one line."""
     text = data.decode(errors="replace") if isinstance(data, bytes) else data
     return " | ".join(text.splitlines()[-n:])
+
+
+def new_run_dir(out_dir: Path, app: str, board: str, emu: str) -> Path:
+    """A new run directory runs/<app>/<board>.<emu>/<timestamp>, `latest` beside it."""
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f") + f"-{os.getpid()}"
+    parent = out_dir / "runs" / app / f"{board}.{emu}"
+    run_dir = parent / stamp
+    run_dir.mkdir(parents=True)
+    tmp_link = parent / f".latest-{stamp}"
+    tmp_link.symlink_to(stamp)
+    os.replace(tmp_link, parent / "latest")      # atomic, also with parallel runs
+    return run_dir
