@@ -124,6 +124,12 @@ class Session:
         `run`: run_one's keyword arguments (a test suite's judge, filter, build_only, timeout)."""
         try:            # e.g. a board's oldest Renode: say so before building anything
             self.emulators.adapter(board, emu, self.out_dir).check_version()
+            missing = self.workspace.missing_modules(board)
+            if missing:
+                raise SetupError(f"{board.name} needs the Zephyr module(s) {', '.join(missing)}, "
+                                 f"which the workspace at {self.workspace.topdir} lacks",
+                                 "add them to the workspace (west update with its manifest "
+                                 "allowing them); a workspace `harness setup` makes has them")
         except (SetupError, UsageError) as exc:
             return self._reported(app, board, emu, boundary.outcome(exc))
         certificate = None

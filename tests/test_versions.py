@@ -40,3 +40,15 @@ def test_versions_not_verified_here_are_named(version, note):
     else:
         assert version in found and note in found
         assert all(v in found for v in ("3.0.99", "3.4.99", "4.0.0", "4.3.0"))
+
+
+def test_a_board_needing_a_module_the_workspace_lacks_is_named(tmp_path):
+    for rel, text in (("modules/hal/nordic/zephyr/module.yml", "name: hal_nordic\n"),
+                      ("modules/hal/cmsis/zephyr/module.yml", "build: {}\n")):
+        (tmp_path / rel).parent.mkdir(parents=True)
+        (tmp_path / rel).write_text(text)
+    ws = workspace.Workspace(tmp_path, tmp_path / "zephyr", "test")
+    assert {"hal_nordic", "hal_cmsis", "cmsis"} <= ws.modules()
+    assert ws.missing_modules(boards.load("stm32f4_disco")) == ["hal_stm32"]
+    assert ws.missing_modules(boards.load("nrf52840dk_nrf52840")) == []
+    assert ws.missing_modules(boards.load("mps2_an385")) == []

@@ -46,6 +46,7 @@ class Board:
     path: Path | None = None
     hwmv2_name: str | None = None   # the board's name in Zephyr 3.7's hardware model
     zephyr_board: str | None = None  # the Zephyr board it builds for, when not `name`
+    zephyr_modules: tuple = ()      # Zephyr modules its build needs (hal_stm32, hal_nordic)
 
     def emulator(self, name: str) -> dict:
         if name not in self.emulators:
@@ -55,7 +56,8 @@ class Board:
         return self.emulators[name]
 
 
-TOP_KEYS = {"name", "arch", "protection", "emulators", "hwmv2_name", "zephyr_board"}
+TOP_KEYS = {"name", "arch", "protection", "emulators", "hwmv2_name", "zephyr_board",
+            "zephyr_modules"}
 EMULATOR_KEYS = {
     "qemu": {"binary", "args", "timeout_s", "stall_check_s"},
     "renode": {"binary", "platform", "script", "uart", "commands", "timeout_s", "stall_check_s",
@@ -88,7 +90,7 @@ def load(name: str, directory=BOARDS_DIR) -> Board:
         prot = data["protection"]
         board = Board(data["name"], data["arch"], prot["kind"], prot.get("detail", ""),
                       data.get("emulators") or {}, path, data.get("hwmv2_name"),
-                      data.get("zephyr_board"))
+                      data.get("zephyr_board"), tuple(data.get("zephyr_modules") or ()))
     except (yaml.YAMLError, KeyError, TypeError) as exc:
         raise UsageError(f"{path}: malformed board file ({exc})",
                          "it needs name, arch, protection.kind and emulators") from None

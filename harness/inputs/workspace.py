@@ -29,6 +29,21 @@ class Workspace:
     def revision(self) -> str:
         return git_head(self.zephyr_base)
 
+    def modules(self) -> set[str]:
+        """The Zephyr modules of the workspace, by the names Zephyr knows them by: a
+        module.yml's `name:`, else its directory (modules/hal/stm32: stm32, hal_stm32)."""
+        names = set()
+        for yml in (p for depth in ("*", "*/*", "*/*/*")
+                    for p in self.topdir.glob(f"{depth}/zephyr/module.yml")):
+            folder = yml.parent.parent
+            found = re.search(r"^name:\s*(\S+)", yml.read_text(errors="replace"), re.M)
+            names |= {found.group(1)} if found else {folder.name,
+                                                     f"{folder.parent.name}_{folder.name}"}
+        return names
+
+    def missing_modules(self, board) -> list[str]:
+        return sorted(set(board.zephyr_modules) - self.modules()) if board.zephyr_modules else []
+
 
 def find(explicit: str | None, zephyr_base_env: str | None, cwd: Path, home: Path) -> Workspace:
     candidates = []
