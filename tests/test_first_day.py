@@ -17,7 +17,7 @@ def test_build_progress_names_the_build_and_always_shows_the_end(monkeypatch):
         steps.step(str(n), "182")
     steps.end(True, 21.3)
     assert all("prod_consumer/mps2_an385" in s for s in said)
-    assert said[-1] == "  build prod_consumer/mps2_an385: done at step 182/182 in 21.3 s"
+    assert said[-1] == "  build done at step 182/182  prod_consumer/mps2_an385  (21.3 s)"
     assert len(said) < 182 // west_build.PROGRESS_EVERY_S + 2     # throttled
 
 
@@ -26,7 +26,7 @@ def test_a_failed_build_says_where_it_stopped():
     steps = west_build._Steps("hello/qemu_x86", said.append)
     steps.step("173", "182")
     steps.end(False, 3.0)
-    assert said[-1] == "  build hello/qemu_x86: FAILED at step 173/182 in 3.0 s"
+    assert said[-1] == "  build FAILED at step 173/182  hello/qemu_x86  (3.0 s)"
 
 
 def test_a_no_op_build_prints_nothing():

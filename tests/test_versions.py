@@ -47,6 +47,7 @@ def test_a_board_needing_a_module_the_workspace_lacks_is_named(tmp_path):
                       ("modules/hal/cmsis/zephyr/module.yml", "build: {}\n")):
         (tmp_path / rel).parent.mkdir(parents=True)
         (tmp_path / rel).write_text(text)
+    (tmp_path / ".west").mkdir()
     ws = workspace.Workspace(tmp_path, tmp_path / "zephyr", "test")
     assert {"hal_nordic", "hal_cmsis", "cmsis"} <= ws.modules()
     assert ws.missing_modules(boards.load("stm32f4_disco")) == ["hal_stm32"]

@@ -184,13 +184,13 @@ class _Steps:
         self.last = (n, total)
         if time.monotonic() - self.t_shown >= PROGRESS_EVERY_S:
             self.t_shown = time.monotonic()
-            self.say(f"  build {self.label}: step {n}/{total}")
+            self.say(f"  build step {n}/{total}  {self.label}")
 
     def end(self, ok: bool, seconds: float) -> None:
         if self.last is None and ok:
             return                               # nothing was compiled: no progress to end
         where = f" at step {self.last[0]}/{self.last[1]}" if self.last else ""
-        self.say(f"  build {self.label}: {'done' if ok else 'FAILED'}{where} in {seconds:.1f} s")
+        self.say(f"  build {'done' if ok else 'FAILED'}{where}  {self.label}  ({seconds:.1f} s)")
 
 
 def _run_logged(cmd, cwd, env, log_path: Path, steps: _Steps, cancel: threading.Event,

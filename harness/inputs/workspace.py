@@ -42,7 +42,12 @@ class Workspace:
         return names
 
     def missing_modules(self, board) -> list[str]:
-        return sorted(set(board.zephyr_modules) - self.modules()) if board.zephyr_modules else []
+        """Modules the board needs that this west workspace lacks. Without west (a bare
+        zephyr tree) modules come from ZEPHYR_MODULES or not at all: none is assumed
+        missing."""
+        if not board.zephyr_modules or not (self.topdir / ".west").is_dir():
+            return []
+        return sorted(set(board.zephyr_modules) - self.modules())
 
 
 def find(explicit: str | None, zephyr_base_env: str | None, cwd: Path, home: Path) -> Workspace:
