@@ -4,6 +4,8 @@ docs/zephyr-versions.md): prod_consumer with a certificate on mps2_an385 under Q
 Renode (which agree), given by its hardware-model-v2 name, and on qemu_x86; fault_demo
 is a CRASH with the fault named, as on 3.0.99; on 4.3 the Renode-only boards too."""
 import json
+import os
+import re
 import shutil
 from pathlib import Path
 
@@ -54,6 +56,12 @@ def test_prod_consumer_on_mps2_an385_qemu_and_renode(ws, out, capsys):
 
 def test_prod_consumer_on_qemu_x86(ws, out):
     path, version = ws
+    from harness.build import toolchain
+    clang = toolchain.find("x86", dict(os.environ)).describe()       # e.g. "llvm (Debian clang version 14.0.6)"
+    major = int(m.group(1)) if (m := re.search(r"clang version (\d+)", clang)) else 0
+    if version == "4.3.0" and major < 16:
+        pytest.skip(f"Zephyr 4.3's LLVM toolchain passes clang --config=..., which clang {major} "
+                    "lacks (Debian 12 has clang 14): install clang 16 or newer to build qemu_x86")
     assert main(["run", "--workspace", str(path), "--board", "qemu_x86", "--emulator", "qemu",
                  "--out", str(out)]) == 0
     r = result(out, "prod_consumer", "qemu_x86", "qemu")
