@@ -70,7 +70,7 @@ def main() -> None:
         tc = toolchain.find(board.arch, dict(os.environ))
         env = {**os.environ, "ZEPHYR_TOOLCHAIN_VARIANT": tc.variant, **tc.env}
         build_dir = Path(args.out) / "bench-west" / name
-        west = timed([sys.executable, "-m", "west", "build", "-p", "always", "-b", name, "-d",
+        west = timed([sys.executable, "-m", "west", "build", "-p", "always", "-b", boards.zephyr_name(board, ws.version()), "-d",
                       str(build_dir), str(ws.zephyr_base / "samples/userspace/prod_consumer"),
                       "--", *tc.cmake_args], cwd=ws.topdir, env=env)
         print(f"{name:<12} {bare:7.2f} {warm:7.2f} {noiso:10.2f} {warm - bare:+8.2f} "
