@@ -181,3 +181,13 @@ def test_a_broken_sandbox_is_overreach_naming_the_region(audited_runs, kind, nam
     r = latest(out, kind)
     assert r["verdict"] == "OVERREACH" and codes[kind] == 12, r["reason"]
     assert named in r["reason"] and r["isolation"]["status"] == "CERTIFIED"
+
+
+def test_a_user_thread_the_intent_does_not_list_is_named_and_still_checked():
+    grant = MpuRegion(5, 0x9000, rasr(8, 3, xn=True))             # writable, nothing named there
+    t = ThreadView("other_stack", True, domains.user_map([grant]), None, 1)
+    found = domains.matrix([t], [])
+    assert domains.unstated(found, INTENT) == ["other_stack"]
+    assert domains.violations(found, {}) == [
+        "other_stack can read-write 0x00009000-0x000090ff, which belongs to no partition, stack "
+        "or section of the ELF"]

@@ -1,7 +1,7 @@
-"""The domain audit: which memory each user thread of the firmware could reach, read from
-the protection unit's live configuration during the run (through the emulator's GDB
-server), named from the ELF and held against what the app intends.
+"""The domain audit: which memory each user thread of the firmware could reach, from the
+protection unit's configuration during the run (replayed from QEMU's trace of its MPU
+register writes), named from the ELF and held against what the app intends.
 
-gdb_remote (the wire) -> collector (stops at each switch into a thread, reads the MPU)
--> elf_map (names from the ELF) -> harness.judging.domains (pure: decode, matrix, check).
+collector (replays the trace, a table per thread switch) -> elf_map (names from the
+ELF) -> harness.judging.domains (pure: decode, matrix, check) -> run (the verdict).
 """

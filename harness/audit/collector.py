@@ -77,12 +77,12 @@ class MpuTrace:
                     enabled = bool(value & 1)
             elif (m := ACK.search(line)) and int(m.group(1)) == PENDSV:
                 self._take(enabled, regions)
-        self._take(enabled, regions)                  # the thread that ran last
+        self._take(enabled, regions, last=True)       # the thread that ran last
 
-    def _take(self, enabled: bool, regions: dict) -> None:
+    def _take(self, enabled: bool, regions: dict, last: bool = False) -> None:
         table = tuple((n, *regions[n]) for n in sorted(regions))
         stack = self._own_stack([MpuRegion(*r) for r in table])
-        self.switches += 1
+        self.switches += 0 if last else 1
         if stack is None:
             return                                    # a supervisor thread: no user stack
         name = self.elf.holder(stack[0]) or f"stack@0x{stack[0]:08x}"

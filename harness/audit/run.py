@@ -18,7 +18,7 @@ METHOD = ("Armv7-M MPU regions as the emulated MPU held them at each thread swit
 
 def unsupported(board, emu: str) -> str | None:
     """Why the audit cannot run on this board and emulator (None: it can)."""
-    if board.protection != "mpu" or board.arch != "arm":
+    if board.protection != "mpu" or board.arch != "arm" or "Armv7-M" not in board.protection_detail:
         return (f"the domain audit reads Armv7-M MPUs so far; {board.name} has "
                 f"{board.protection} ({board.arch})")
     if emu != "qemu":
@@ -59,7 +59,8 @@ def conclude(outcome: Outcome, audit: MpuTrace, intent, run_dir: Path) -> Outcom
               "threads": found, "intent": intent.threads if intent else None,
               "violations": problems, "error": audit.error,
               "html": str(run_dir / "domains.html")}
-    report["statement"] = _statement(found, problems, intent)
+    report["unstated_threads"] = domains.unstated(found, intent.threads if intent else {})
+    report["statement"] = _statement(found, problems, intent, report["unstated_threads"])
     write_atomic(run_dir / "domains.html", domains_html.render(found, problems))
     outcome.evidence["domains"] = report
     if outcome.verdict is not Verdict.PASS:
@@ -73,11 +74,12 @@ def conclude(outcome: Outcome, audit: MpuTrace, intent, run_dir: Path) -> Outcom
     return outcome
 
 
-def _statement(found: dict, problems: list[str], intent) -> str:
+def _statement(found: dict, problems: list[str], intent, unstated: list[str]) -> str:
     """The audit in one sentence, to read beside the isolation certificate."""
     if problems:
         return f"the protection unit was configured so that {problems[0]}"
     if intent and intent.threads:
-        return ("the protection unit was configured so that each user thread could reach "
-                f"only what the app intends ({', '.join(sorted(intent.threads))})")
+        rest = f"; {', '.join(unstated)} not stated in the intent (see the matrix)" if unstated else ""
+        return ("the protection unit was configured so that each user thread the app states "
+                f"({', '.join(sorted(intent.threads))}) could reach only what it intends{rest}")
     return f"the protection unit's configuration for {len(found)} user thread(s) is in the matrix"

@@ -144,9 +144,15 @@ def violations(found: dict, intent: dict) -> list[str]:
             if not ok:
                 problems.append(f"{thread} can {cell['access']} {name} ({cell['kind']}), granted "
                                 f"by {'; '.join(cell['granted_by']) or 'no MPU region'}")
+    for thread, seen in found.items():         # every user thread, stated in the intent or not
         problems += [f"{thread} can {u['access']} {u['range']}, which belongs to no partition, "
                      "stack or section of the ELF" for u in seen["unnamed"] if "write" in u["access"]]
     return problems
+
+
+def unstated(found: dict, intent: dict) -> list[str]:
+    """User threads the audit saw that the intent says nothing about."""
+    return sorted(t for t, seen in found.items() if seen["user"] and t not in intent)
 
 
 def _for_thread(named: list[Named], t: ThreadView) -> list[Named]:
