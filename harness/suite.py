@@ -8,7 +8,6 @@ judges with the scenario's harness (console or ztest).
 """
 from __future__ import annotations
 
-import functools
 import json
 import re
 from dataclasses import dataclass
@@ -137,7 +136,6 @@ def judge_for(s: scenarios.Scenario, case_ids: str = "scenario"):
     return lambda: Judge(spec, ZtestMatcher(s.name, case_ids), faults_expected=True)
 
 
-@functools.lru_cache(maxsize=None)
 def case_ids(zephyr_base: Path) -> str:
     """How the workspace's own twister names ztest cases by default: "suite"
     (<suite>.<test>) where its test suites compose case names (compose_case_name, with
