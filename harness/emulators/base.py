@@ -61,6 +61,10 @@ class Emulator(abc.ABC):
     def version(self) -> str:
         """The emulator's version string, for reports and certificate caching."""
 
+    def uart_sender(self, source):
+        """How bytes get into the board's UART: a callable taking bytes, or None."""
+        return getattr(source, "send", None)
+
     def virtual_time(self) -> float | None:
         """Guest seconds elapsed, where the emulator reports them (None otherwise)."""
         return None
@@ -89,7 +93,8 @@ class Emulator(abc.ABC):
                 raise EmulatorError(f"{self.name} did not open its UART at {endpoint}: {exc}",
                                     f"emulator output: {self.output_tail() or '(none)'}; "
                                     f"full log: {self.proc.log_path}") from None
-            stream = uart.UartStream(source, self.run_dir / "uart.raw")
+            stream = uart.UartStream(source, self.run_dir / "uart.raw",
+                                     sender=self.uart_sender(source))
             try:
                 self.resume()
             except (OSError, ValueError, EmulatorError) as exc:

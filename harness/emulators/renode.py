@@ -72,6 +72,7 @@ class Renode(Emulator):
         binary = self.binary()
         self.check_version()
         self._prepare, machine, uart = self._machine(elf)
+        self._uart_name = uart
         self._stamp = self._platform_stamp()
         endpoint, attach = self._uart(uart)
         self.teardown = {}
@@ -148,6 +149,18 @@ class Renode(Emulator):
         self.monitor.execute("start")
         if by_socket:
             lower_threads(self.proc.sid, SPINNING_THREADS)
+
+    def uart_sender(self, source):
+        """The file backend only carries the board's output: input goes through the
+        monitor, as Renode's own `Write To Uart` feeds the UART model (WriteChar)."""
+        if self.settings.get("uart_transport", "file") == "socket":
+            return source.send
+        uart = self._uart_name
+
+        def send(data: bytes) -> None:
+            for byte in data:
+                self.monitor.execute(f"{uart} WriteChar {byte}")
+        return send
 
     def request_quit(self) -> None:
         if self.monitor:

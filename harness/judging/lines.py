@@ -33,6 +33,10 @@ class LineSplitter:
             del self._buf[:MAX_LINE]
         return out
 
+    def pending(self) -> str:
+        """The partial last line so far (a prompt waits there for input), cleaned."""
+        return _clean(bytes(self._buf))
+
     def flush(self) -> list[str]:
         """Return the partial last line, if any."""
         return [self._take()] if self._buf else []

@@ -1,11 +1,14 @@
 """A running emulated board for interactive use (Robot keywords, pytest
-fixtures): wait for lines, forbid lines, check the expected sequence.
-Everything happens in the caller's thread; no reader thread drops lines."""
+fixtures): write to its UART, wait for prompts and lines, forbid lines, check the
+expected sequence. Everything happens in the caller's thread; no reader thread
+drops lines."""
 from __future__ import annotations
 
 import re
 import time
 from pathlib import Path
+
+import serial
 
 from harness.errors import HarnessError
 from harness.host.deadline import Deadline
@@ -14,6 +17,9 @@ from harness.judging.triage import FaultDump
 from harness.judging.verdict import Outcome, Verdict
 from harness.stream.uart import Line
 from harness.stream.watch import follow
+
+
+BASE_TIMEOUT_S = 60.0      # pytest-twister-harness's base_timeout, for its verbs
 
 
 class UartFailure(HarnessError):
@@ -49,6 +55,73 @@ class Device:
                 return line
         raise self._failure(f"no line matching {text!r} within {timeout:g} s (host time)")
 
+    def next_line(self, timeout: float) -> Line:
+        """The next line not read yet, waiting up to `timeout` host seconds for it."""
+        for line in self._lines(timeout):
+            return line
+        raise self._failure(f"no new line within {timeout:g} s (host time)")
+
+    def wait_for_prompt(self, prompt: str, timeout: float, regex: bool = False) -> str:
+        """Wait until `prompt` shows, in a line not read yet or in the unfinished last
+        line (a prompt waits for input, with no line end); the lines before it are read.
+        Returns the text the prompt was found in."""
+        pattern = _pattern(prompt, regex)
+        pending = ""
+        for line in self._lines(timeout, unfinished=True):
+            pending = line.text if line.lineno == 0 else ""
+            if pattern.search(line.text):
+                return line.text
+        detail = f" (unfinished line: {pending!r})" if pending else ""
+        raise self._failure(f"no prompt {prompt!r} within {timeout:g} s (host time)" + detail)
+
+    def write(self, data: bytes | str, char_delay: float = 0.0) -> None:
+        """Send `data` to the board's UART; with `char_delay`, one byte at a time that
+        many host seconds apart (for a receiver without a FIFO). The UART keeps being
+        read meanwhile, so nothing the board prints is lost while it is sent."""
+        raw = data.encode() if isinstance(data, str) else bytes(data)
+        chunks = [raw[i:i + 1] for i in range(len(raw))] if char_delay > 0 else [raw]
+        for n, chunk in enumerate(chunks):
+            if n:
+                self._pace(char_delay)
+            try:
+                self.stream.write(chunk)
+            except (serial.SerialException, OSError, HarnessError) as exc:
+                raise self._failure(f"cannot write to the UART: {exc}") from None
+
+    def write_line(self, text: str, line_ending: str = "\n", char_delay: float = 0.0) -> None:
+        """Send `text` and the line ending (Zephyr's shell takes \\n, \\r or \\r\\n)."""
+        self.write(text + line_ending, char_delay)
+
+    # -- pytest-twister-harness's DeviceAdapter verbs, same names and shapes ----------
+    def readline(self, timeout: float | None = None) -> str:
+        """The next line (DeviceAdapter.readline); `timeout` host seconds, default 60."""
+        return self.next_line(timeout or BASE_TIMEOUT_S).text
+
+    def readlines_until(self, regex: str | None = None, num_of_lines: int | None = None,
+                        timeout: float | None = None) -> list[str]:
+        """Lines up to and including the first one `regex` is found in, or the next
+        `num_of_lines` lines; with neither, the lines read so far (readlines)."""
+        if not regex and not num_of_lines:
+            return self.readlines()
+        pattern = _pattern(regex, True) if regex else None
+        out: list[str] = []
+        for line in self._lines(timeout or BASE_TIMEOUT_S):
+            out.append(line.text)
+            if (pattern and pattern.search(line.text)) or len(out) == num_of_lines:
+                return out
+        want = f"a line matching {regex!r}" if regex else f"{num_of_lines} lines"
+        raise self._failure(f"no {want} within {timeout or BASE_TIMEOUT_S:g} s (host time); "
+                            f"{len(out)} line(s) read")
+
+    def readlines(self) -> list[str]:
+        """Every line that arrived and was not read yet; waits for none."""
+        self._read(0)
+        return [line.text for line in self._lines(0)]
+
+    def clear_buffer(self) -> None:
+        """Drop the lines not read yet (DeviceAdapter.clear_buffer)."""
+        self.readlines()
+
     def should_not_see(self, text: str, timeout: float, regex: bool = False) -> None:
         pattern = _pattern(text, regex)
         for line in self._lines(timeout):
@@ -76,9 +149,11 @@ class Device:
         return [line.text for line in lines]
 
     # -- internals -----------------------------------------------------------
-    def _lines(self, timeout: float):
-        """Unconsumed lines, then new ones, until `timeout` host seconds pass.
-        Failing strings and crashes fail in stream order, when their line is reached."""
+    def _lines(self, timeout: float, unfinished: bool = False):
+        """Unconsumed lines, then new ones, until `timeout` host seconds pass; with
+        `unfinished`, also the unfinished last line each time the lines run out (as a
+        Line numbered 0, not consumed). Failing strings and crashes fail in stream
+        order, when their line is reached."""
         deadline = Deadline(timeout)
         while True:
             while self._cursor < len(self.history):
@@ -86,6 +161,8 @@ class Device:
                 self._cursor += 1
                 self._check(line)
                 yield line
+            if unfinished and self.stream.pending():
+                yield Line(0, self.stream.pending(), time.monotonic() - self.stream.t0)
             left = deadline.remaining()
             if left <= 0:
                 return
@@ -100,6 +177,12 @@ class Device:
         self._dump.feed(line.text, line.lineno)
         if self.crash_fails and self._dump.complete:
             raise self._failure("the firmware crashed: " + crash_reason(self._dump.summary()))
+
+    def _pace(self, seconds: float) -> None:
+        """Let `seconds` pass (host time), reading what arrives meanwhile."""
+        deadline = Deadline(seconds)
+        while not deadline.expired() and not self.stream.closed:
+            self._read(deadline.remaining())
 
     def _read(self, wait: float) -> list[Line]:
         new = self.stream.read_lines(wait)

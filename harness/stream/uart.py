@@ -1,5 +1,7 @@
-"""The board's UART as a stream of timestamped lines. Every raw byte is written
-to disk before it is interpreted.
+"""The board's UART as a stream of timestamped lines, and the way back in. Every raw
+byte is written to disk before it is interpreted (uart.raw: the board's output, byte
+for byte); what the harness writes to the board goes into uart-io.log, in order with
+the lines read, each with its host time.
 
 Two sources of bytes: an emulator's UART server socket, read with pyserial
 (QEMU, and Renode's socket terminal), and a file the emulator appends each
@@ -18,6 +20,9 @@ from serial.urlhandler import protocol_socket
 
 from harness.host.deadline import Deadline, retry
 from harness.judging.lines import LineSplitter
+
+
+IO_LOG = "uart-io.log"
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,14 @@ class SocketSource:
         except (serial.SerialException, OSError):
             return b""
 
+    def send(self, data: bytes) -> None:
+        """Write `data` to the board's UART (the emulator buffers what the guest has not
+        read yet: QEMU reads the socket only as fast as its UART model takes bytes)."""
+        try:
+            self.port.write(data)
+        except (serial.SerialException, OSError) as exc:
+            raise serial.SerialException(f"the UART connection is closed: {exc}") from None
+
     def close(self) -> None:
         _close_quickly(self.port)
 
@@ -98,15 +111,36 @@ class FileSource:
 
 
 class UartStream:
-    def __init__(self, source, raw_path: Path, t0: float | None = None) -> None:
+    """Lines read from `source`; `write()` sends bytes back through `sender` (the
+    emulator's way into its UART: the source's own `send`, or Renode's monitor)."""
+
+    def __init__(self, source, raw_path: Path, t0: float | None = None, sender=None) -> None:
         self.source = source
         self.raw = open(raw_path, "wb")
         self.raw_path = raw_path
+        self.io = open(raw_path.with_name(IO_LOG), "w", encoding="utf-8")
+        self.sender = sender or getattr(source, "send", None)
         self.t0 = time.monotonic() if t0 is None else t0
         self.closed = False
         self.nbytes = 0
+        self.written = 0
         self._splitter = LineSplitter()
         self._lineno = 0
+
+    def write(self, data: bytes) -> None:
+        """Send `data` to the board; recorded in uart-io.log before it is sent."""
+        if self.sender is None:
+            raise serial.SerialException("this emulator's UART takes no input")
+        if self.closed:
+            raise serial.SerialException("the UART stream is closed")
+        self.io.write(f"{time.monotonic() - self.t0:10.3f} > {data.decode('utf-8', 'replace')!r}\n")
+        self.io.flush()
+        self.sender(data)
+        self.written += len(data)
+
+    def pending(self) -> str:
+        """The unfinished last line (e.g. a shell prompt waiting for input)."""
+        return self._splitter.pending()
 
     def read_lines(self, wait: float) -> list[Line]:
         """Lines completed within `wait` seconds (host time); [] if none."""
@@ -141,6 +175,7 @@ class UartStream:
         self.closed = True
         self.source.close()
         self.raw.close()
+        self.io.close()
 
     def _lines(self, texts: list[str]) -> list[Line]:
         now = time.monotonic() - self.t0
@@ -148,6 +183,8 @@ class UartStream:
         for text in texts:
             self._lineno += 1
             out.append(Line(self._lineno, text, now))
+            if not self.io.closed:
+                self.io.write(f"{now:10.3f} < {text}\n")
         return out
 
 

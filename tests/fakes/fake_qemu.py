@@ -4,13 +4,15 @@ the UART (waits for the client, like server=on,wait=on) and QMP on TCP.
 
 The "-kernel" argument is a JSON scenario instead of an ELF:
   {"log": "path or inline text", "chunk": 64, "delay": 0.0,
-   "then": "hang" | "exit" | "close" | "babble" | "die" | "idle" | "spin",
+   "then": "hang" | "exit" | "close" | "babble" | "die" | "idle" | "spin" | "shell",
    "rc": 0, "ignore_quit": false, "ignore_sigterm": false, "child": false,
    "bind_fail": false, "bad_args": false}
 Nothing is sent before the UART client connects (wait=on), nor, with -S, before QMP `cont`.
 A real ELF as "-kernel" (a fake board in a project of the tests) takes its scenario
 from the file $FAKE_QEMU_SCENARIO, or $FAKE_QEMU_PROBE for the isolation probe's ELF.
 "remove_run_dir": true deletes the run directory (the fake's cwd) before the log.
+"shell": a tiny Zephyr-like shell after the log: prompt "uart:~$ " (no line end),
+echoes what it reads, and on CR or LF answers `version` and `echo TEXT`.
 """
 import json
 import os
@@ -81,6 +83,8 @@ def main():
     if then == "close":
         uart.close()
 
+    if then == "shell":
+        return shell(uart)
     if then == "idle":          # a guest halted with nothing armed: QEMU uses no CPU
         time.sleep(3600)
     while True:
@@ -92,6 +96,29 @@ def main():
                 pass
             continue
         time.sleep(0.01)
+
+
+def shell(uart):
+    prompt = b"\x1b[1;32muart:~$ \x1b[m"
+    uart.sendall(prompt)
+    typed = b""
+    while True:
+        data = uart.recv(1)
+        if not data:
+            return 0
+        if data not in b"\r\n":
+            typed += data
+            uart.sendall(data)              # the echo
+            continue
+        command, typed = typed.decode(), b""
+        answer = ""
+        if command == "version":
+            answer = "Zephyr version 4.3.0\r\n"
+        elif command.startswith("echo "):
+            answer = command[5:] + "\r\n"
+        elif command:
+            answer = f"{command}: command not found\r\n"
+        uart.sendall(b"\r\n" + answer.encode() + prompt)
 
 
 def qmp_loop(server, running, scenario):

@@ -12,16 +12,18 @@ from robot.api.deco import library
 from harness.frontends.robot.lifecycle import LifecycleKeywords
 from harness.frontends.robot.runs import RunKeywords
 from harness.frontends.robot.uart import UartKeywords
+from harness.frontends.robot.uart_input import UartInputKeywords
 
 
 @library(scope="SUITE", auto_keywords=False)
-class Emulation(LifecycleKeywords, UartKeywords, RunKeywords):
+class Emulation(LifecycleKeywords, UartKeywords, UartInputKeywords, RunKeywords):
     """Build Zephyr firmware with west, boot it on an emulated board (QEMU or
     Renode) and check what it prints on its UART.
 
     The keyword names follow Renode's Robot vocabulary (`Wait For Line On Uart`,
     `Should Not Be On Uart`, `Register Failing Uart String`, `Create Terminal
-    Tester`, with Renode's ``treatAsRegex``), but every keyword works the same
+    Tester`, `Write Line To Uart`, `Wait For Prompt On Uart`, with Renode's
+    ``treatAsRegex``), but every keyword works the same
     on each emulator a board file in ``boards/`` describes. Each keyword is a
     thin call into the harness (``harness.runner``, ``harness.stream.device``): the
     same code the ``harness`` command, the pytest plugin and ``west harness``
