@@ -43,8 +43,10 @@ class Pipeline(Protocol):
 
 
 def certify(session: Pipeline, board, emu: str, fresh: bool = False) -> RunResult:
-    """The certificate of (board, emu): from the cache, else from a run of the probe."""
-    with session.builds.lock(("certificate", board.name, emu)):
+    """The certificate of (board, emu): from the cache, else from a run of the probe.
+    On a board of the lab, of the board the run holds (or one held for the proof)."""
+    with session.emulators.hold(board, emu, getattr(session, "cancel", None)), \
+            session.builds.lock(("certificate", board.name, emu)):
         found = None if fresh else _cached(session, board, emu)
         return found or _prove(session, board, emu)
 
@@ -83,7 +85,8 @@ def _prove(session: Pipeline, board, emu: str) -> RunResult:
         return _nothing_to_prove(board, emu, session.out_dir)
     app = apps.load(PROBE_APP)
     built = session.builds.firmware(app, board)
-    version = session.emulators.adapter(board, emu, session.out_dir).version()
+    emulator = session.emulators.adapter(board, emu, session.out_dir)
+    version = emulator.version()
     cache = _cache_path(session, board, emu)
     result = session.run_one(app, board, emu, lambda: ProbeJudge(board.protection))
     cert = result.outcome.evidence.get("certificate") or {"status": "INVALID",
@@ -91,6 +94,7 @@ def _prove(session: Pipeline, board, emu: str) -> RunResult:
     _place_unreported_addresses(cert, built.elf, session.builds.toolchain(board).addr2line)
     cert.update(run_dir=str(result.run_dir), elf_sha256=built.sha256, emulator=version,
                 board=board.name, cached=False)
+    cert.update(getattr(emulator, "identity", lambda: {"target": "emulator"})())
     result.certificate = cert
     if result.verdict in (Verdict.PASS, Verdict.UNTRUSTED, Verdict.FAIL):   # a real judgement
         write_atomic(cache, json.dumps({        # parallel runs read whole files

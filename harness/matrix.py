@@ -20,15 +20,17 @@ from pathlib import Path
 import yaml
 
 from harness import __version__, suite
+from harness.emulators import lab
 from harness.errors import UsageError
 from harness.host.paths import BOARDS_DIR
 from harness.inputs import apps, expectations
 from harness.judging.results import RunResult
-from harness.judging.verdict import Verdict, worst
+from harness.judging.verdict import BOARD_FAULTS, Verdict, worst
 from harness.reports import report
 from harness.runner import validate
 
-INFRA = (Verdict.EMULATOR_ERROR, Verdict.STALL)    # retried with --retry-infra, never FAIL/CRASH
+# retried with --retry-infra, never FAIL/CRASH: emulators and boards of the lab misbehaving
+INFRA = (Verdict.EMULATOR_ERROR, Verdict.STALL, *BOARD_FAULTS)
 # An emulator whose processes a session reuses (Renode) gets one more process
 # per this many of its runs: a start-up costs about as much as 4 warm runs.
 RUNS_PER_PROCESS = 4
@@ -167,7 +169,8 @@ def from_plan(planned) -> list[Entry]:
 
 def _run_entry(session, entry: Entry, retry_infra: int, progress) -> RunResult:
     if entry.planned is not None:
-        attempt = lambda: suite.run(session, entry.planned)   # noqa: E731
+        needs = [entry.planned.scenario["harness_config"].get("fixture")]    # a board with it
+        attempt = lambda: _needing(needs, suite.run, session, entry.planned)   # noqa: E731
     else:
         app = apps.load(entry.app)
         board = validate([entry.board], [entry.emulator], session.board_dirs)[0][0]
@@ -185,6 +188,11 @@ def _run_entry(session, entry: Entry, retry_infra: int, progress) -> RunResult:
     if len(attempts) > 1:
         result.outcome.evidence["retried"] = attempts[:-1]
     return result
+
+
+def _needing(fixtures, fn, *args):
+    with lab.needing(fixtures):
+        return fn(*args)
 
 
 def write_reports(session, out: MatrixResult, directory: Path, shard: str | None = None,

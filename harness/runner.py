@@ -5,6 +5,8 @@ The CLI, the pytest plugin, the Robot library and the west command all call
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import logging
 import shutil
@@ -41,6 +43,7 @@ DEFAULT_EMULATOR = "qemu"
 def _back_with(result: RunResult, cert: dict) -> None:
     result.certificate = {k: cert.get(k) for k in (
         "status", "summary", "cached", "run_dir", "elf_sha256", "emulator")}
+    result.certificate.update({k: cert[k] for k in ("target", "board_id") if k in cert})
     if result.verdict is Verdict.PASS and cert.get("status") != "CERTIFIED":
         result.outcome = Outcome(Verdict.UNTRUSTED, "PASS on the UART, but isolation is not "
                                  f"proven: {cert.get('summary')}", result.outcome.evidence)
@@ -57,7 +60,8 @@ def validate(board_names, emulator_names, board_dirs=boards_mod.BOARDS_DIR) -> l
         # without names: QEMU, or the emulator a board without QEMU describes (hifive1: Renode)
         for emu in emulator_names or ([DEFAULT_EMULATOR] if DEFAULT_EMULATOR in board.emulators
                                       else list(board.emulators)[:1] or [DEFAULT_EMULATOR]):
-            board.emulator(emu)
+            if not emulators.lends_boards(emu):    # a board of the lab has no section
+                board.emulator(emu)
             pairs.append((board, emu))
     return pairs
 
@@ -77,7 +81,7 @@ class Session:
                  reuse_emulators: bool = True,
                  find_toolchain: Callable[[str, dict], Toolchain] = toolchain.find,
                  board_dirs=boards_mod.BOARDS_DIR,
-                 default_timeout_s: float | None = None) -> None:
+                 default_timeout_s: float | None = None, lab=None) -> None:
         self.workspace = workspace
         self.board_dirs = board_dirs        # board files: a project's own dirs, then ours
         self.out_dir = out_dir
@@ -93,7 +97,8 @@ class Session:
                              pristine=pristine, say=say, cancel=self.cancel,
                              build_dirs=build_dirs, find_toolchain=find_toolchain)
         self.emulators = Emulators(out_dir=out_dir, environ=environ,
-                                   overrides=emulator_overrides, reuse=reuse_emulators)
+                                   overrides=emulator_overrides, reuse=reuse_emulators,
+                                   lab=lab)       # boards of the lab (emulators.lab), if any
 
     def __enter__(self) -> "Session":
         return self
@@ -121,7 +126,18 @@ class Session:
 
     def run_checked(self, app, board, emu: str, spec, **run) -> RunResult:
         """A run of `app`, backed by the (cached) isolation certificate of its board.
-        `run`: run_one's keyword arguments (a test suite's judge, filter, build_only, timeout)."""
+        `run`: run_one's keyword arguments (a test suite's judge, filter, build_only, timeout).
+        On a board of the lab, one board is held for the run and its proof."""
+        with contextlib.ExitStack() as held:
+            try:
+                held.enter_context(self.emulators.hold(board, emu, self.cancel))
+            except HarnessError as exc:     # e.g. no board of that platform is connected
+                if isinstance(exc, Interrupted):
+                    raise
+                return self._reported(app, board, emu, boundary.outcome(exc))
+            return self._run_checked(app, board, emu, spec, **run)
+
+    def _run_checked(self, app, board, emu: str, spec, **run) -> RunResult:
         try:            # e.g. a board's oldest Renode: say so before building anything
             self.emulators.adapter(board, emu, self.out_dir).check_version()
             missing = self.workspace.missing_modules(board)
@@ -136,7 +152,8 @@ class Session:
         if self.isolation:
             # the certificate's lookup (the probe's no-op build) overlaps the app's build
             # and boot; a certificate not in the cache is made by running the probe after
-            lookup = background(isolation_run.cached, self, board, emu)
+            lookup = background(contextvars.copy_context().run,     # the board held, if any
+                                isolation_run.cached, self, board, emu)
             certificate = lambda: self._certificate(lookup, board, emu)   # noqa: E731
         make_judge = run.pop("make_judge", None) or (lambda: Judge(spec))
         return self.run_one(app, board, emu, make_judge, certificate, **run)
@@ -202,6 +219,9 @@ class Session:
         no-op); that boot counts only if the build gives the very same bytes (sha256),
         else (or if it fails) it is stopped and the new image boots."""
         early = self.builds.earlier_image(app, board, result.run_dir)
+        if early is not None and emulators.lends_boards(emu):   # a board is flashed from
+            early.elf.unlink(missing_ok=True)                   # its build, once built
+            early = None
         if early is None:
             return self.boot(result, board, emu, self._built(result, app, board), make_judge(),
                              timeout_s)
@@ -283,6 +303,8 @@ class Session:
             result.artifacts.update(uart_raw=str(result.run_dir / "uart.raw"),
                                     emulator_log=str(result.run_dir / f"{emu}.log"))
         result.outcome = judge.outcome(watched.ending)
+        if hasattr(emulator, "review"):         # a board of the lab: in its own terms
+            result.outcome = emulator.review(result.outcome, watched)
         result.timings.update(watched.timings)
         result.outcome.evidence.update(teardown=watched.teardown, uart_bytes=watched.uart_bytes,
                                        virtual_time_s=watched.virtual_time_s)

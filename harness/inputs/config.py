@@ -7,10 +7,12 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from harness.emulators import renode_install
+from harness.emulators import flash, renode_install
+from harness.emulators.lab import Lab
 from harness.errors import UsageError
 from harness.host.paths import BOARDS_DIR
 from harness.host.process import which
+from harness.inputs import hardware_map as hardware_map_mod
 from harness.inputs import project, workspace
 from harness.runner import Session
 
@@ -22,7 +24,8 @@ def make_session(environ: dict, workspace_arg: str | None = None, out: str = "ha
                  isolation: bool = True, renode: str | None = None, say=print,
                  audit_domains: bool | None = None,
                  reuse_emulators: bool = True, build_dirs: dict | None = None,
-                 board_dirs=BOARDS_DIR, default_timeout_s: float | None = None) -> Session:
+                 board_dirs=BOARDS_DIR, default_timeout_s: float | None = None,
+                 lab=None) -> Session:
     ws = workspace.find(workspace_arg, environ.get("ZEPHYR_BASE"), Path.cwd(), Path.home())
     out_dir = writable_dir(out)
     overrides = {}
@@ -37,7 +40,32 @@ def make_session(environ: dict, workspace_arg: str | None = None, out: str = "ha
                    pristine=pristine, isolation=isolation, say=say, emulator_overrides=overrides,
                    audit_domains=audit_domains,
                    build_dirs=build_dirs, reuse_emulators=reuse_emulators,
-                   board_dirs=board_dirs, default_timeout_s=default_timeout_s)
+                   board_dirs=board_dirs, default_timeout_s=default_timeout_s, lab=lab)
+
+
+def make_lab(*, hardware_map: str | None = None, device_serial: str | None = None,
+             baud: int = hardware_map_mod.DEFAULT_BAUD, board_names=(),
+             west_runner: str | None = None, west_flash: str | None = None, say=print):
+    """The boards of the lab a session runs on (None: emulators only): the connected
+    boards of a hardware map, or the one board on --device-serial (of the one --board)."""
+    if hardware_map and device_serial:
+        raise UsageError("--device-serial and --hardware-map do not combine",
+                         "name the port in the hardware map, or leave the map out")
+    if device_serial:
+        if len(board_names) != 1:
+            raise UsageError("--device-serial needs exactly one --board (the board on that port)")
+        devices = (hardware_map_mod.Device(platforms=(board_names[0],), id=device_serial,
+                                           serial=device_serial, baud=baud),)
+    elif hardware_map:
+        devices = tuple(hardware_map_mod.load(hardware_map))
+        if not devices:
+            raise UsageError(f"{hardware_map}: no connected board with a serial port",
+                             "set connected: true and serial: on the boards plugged in, or "
+                             "regenerate it with `harness hardware-map --generate`")
+    else:
+        return None
+    return Lab(devices, west_runner=west_runner, west_flash=flash.west_flash_args(west_flash),
+               say=say)
 
 
 def project_session(environ: dict, cwd: Path, *, workspace_arg: str | None = None,

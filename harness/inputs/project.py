@@ -10,6 +10,7 @@ command-line options override it. Relative paths are relative to the file.
     out: build/harness                   # artifacts directory
     timeout: 30                          # host seconds per boot
     workspace: ~/zephyrproject           # the west workspace
+    hardware_map: lab/boards.yaml        # the boards of `--device-testing` (docs/real-boards.md)
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from harness.errors import UsageError
 FILE = "harness.yaml"
 LISTS = ("boards", "emulators")
 PATH_LISTS = ("board_dirs", "apps", "test_roots")
-PATHS = ("out", "workspace")
+PATHS = ("out", "workspace", "hardware_map")
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Project:
     test_roots: tuple = ()
     out: str | None = None
     workspace: str | None = None
+    hardware_map: str | None = None      # twister's hardware map, for --device-testing
     timeout: float | None = None
     audit_domains: bool = False          # every run audits the firmware's memory domains
     extra: dict = field(default_factory=dict, compare=False)

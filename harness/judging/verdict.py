@@ -21,6 +21,15 @@ class Verdict(enum.Enum):
     OVERREACH = ("OVERREACH", 12, 3.5, "the domain audit found a user thread able to reach "
                  "memory the app's stated isolation forbids")
     DISAGREE = ("DISAGREE", 10, 4.5, "two emulators told different stories for the same ELF")
+    # A board of the lab misbehaving (harness run --device-serial / --hardware-map): never
+    # FAIL or CRASH, since the firmware was not judged; retried like EMULATOR_ERROR.
+    PORT_MISSING = ("PORT_MISSING", 13, 6.1, "the board's serial port does not exist")
+    PORT_BUSY = ("PORT_BUSY", 14, 6.2, "another process holds the board's serial port")
+    PORT_VANISHED = ("PORT_VANISHED", 15, 6.3, "the serial port vanished mid-run (the board "
+                     "was unplugged or re-enumerated)")
+    FLASH_FAILED = ("FLASH_FAILED", 16, 6.4, "flashing the board failed")
+    FLASH_TIMEOUT = ("FLASH_TIMEOUT", 17, 6.5, "flashing the board did not finish in time")
+    NO_OUTPUT = ("NO_OUTPUT", 18, 6.6, "the board printed nothing after it was flashed")
     INTERRUPTED = ("INTERRUPTED", 130, 10, "SIGINT or SIGTERM stopped the run")
     HARNESS_ERROR = ("HARNESS_ERROR", 11, 11, "the harness or its host failed (disk full, "
                      "unwritable output, an internal error): not a verdict on the firmware")
@@ -39,6 +48,8 @@ class Verdict(enum.Enum):
 
 EXIT_USAGE = Verdict.BAD_INPUT.code     # bad input: unknown board, malformed file, bad option
 EXIT_INTERRUPTED = Verdict.INTERRUPTED.code  # SIGINT / SIGTERM to the harness
+BOARD_FAULTS = (Verdict.PORT_MISSING, Verdict.PORT_BUSY, Verdict.PORT_VANISHED,
+                Verdict.FLASH_FAILED, Verdict.FLASH_TIMEOUT, Verdict.NO_OUTPUT)
 
 
 def worst(verdicts) -> Verdict:

@@ -17,13 +17,22 @@ import traceback
 from pathlib import Path
 
 from harness import __version__, boundary
-from harness.frontends.cli import check_log, doctor, matrix, prove, report, run, setup
+from harness.frontends.cli import (
+    check_log,
+    doctor,
+    hardware_map,
+    matrix,
+    prove,
+    report,
+    run,
+    setup,
+)
 from harness.host.paths import BOARDS_DIR
 from harness.inputs import apps, project
 from harness.judging.verdict import Verdict
 
 COMMANDS = {"run": run, "check-log": check_log, "matrix": matrix, "report": report,
-            "prove": prove, "setup": setup, "doctor": doctor}
+            "prove": prove, "setup": setup, "doctor": doctor, "hardware-map": hardware_map}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -51,6 +60,7 @@ def _with_project(args):
     args.board_dirs = (BOARDS_DIR,)
     args.project_apps = ()
     args.project_timeout = None
+    args.project_hardware_map = None
     if args.command not in ("run", "matrix", "prove"):
         return args
     proj = project.find(Path.cwd(), args.config)
@@ -61,6 +71,7 @@ def _with_project(args):
         args.out = args.out or proj.out
         args.workspace = args.workspace or proj.workspace
         args.project_timeout = proj.timeout       # below a scenario's own timeout
+        args.project_hardware_map = proj.hardware_map     # for --device-testing
         if getattr(args, "audit_domains", None) is None and proj.audit_domains:
             args.audit_domains = True
         args.board_dirs = (*map(Path, proj.board_dirs), BOARDS_DIR)

@@ -36,10 +36,12 @@ def add_parser(sub) -> None:
                     help="a previous summary.json: balance --shard parts by its run times")
     options.audit(mx)
     options.selection(mx)
+    options.lab(mx)
 
 
 def run(args, environ) -> int:
     from harness import matrix
+    options.with_lab(args)                  # boards of the lab: spread over them
     if args.testsuite_root:
         if args.app or args.matrix:
             raise UsageError("-T runs test suites; it does not combine with --app or --matrix")

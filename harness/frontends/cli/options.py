@@ -7,8 +7,11 @@ import json
 import sys
 from pathlib import Path
 
+from harness.emulators import HARDWARE
+from harness.errors import UsageError
 from harness.host import files
-from harness.inputs import config
+from harness.inputs import boards, config
+from harness.inputs.hardware_map import DEFAULT_BAUD
 from harness.judging import repeats
 from harness.judging.selection import Selection
 
@@ -46,6 +49,55 @@ def selection(p) -> None:
                    help="test suites: only this scenario (or its dotted children)")
 
 
+def lab(p) -> None:
+    g = p.add_argument_group("boards of the lab, instead of emulators (docs/real-boards.md)")
+    g.add_argument("--device-serial", metavar="PORT",
+                   help="run on the board on this serial port (with exactly one --board), "
+                   "flashed with west flash")
+    g.add_argument("--device-serial-baud", type=positive, default=DEFAULT_BAUD, metavar="N",
+                   help="its baud rate (default: %(default)s)")
+    g.add_argument("--hardware-map", metavar="FILE",
+                   help="run on the connected boards of this twister hardware map, one run "
+                   "per board at a time (`harness hardware-map --generate FILE` writes one)")
+    g.add_argument("--device-testing", action="store_true",
+                   help="run on the boards of the project file's hardware_map:")
+    g.add_argument("--west-runner", metavar="R", help="west flash --runner R, for every board")
+    g.add_argument("--west-flash", metavar="ARGS", help="arguments after `west flash ... --`, "
+                   "comma-separated as twister takes them (e.g. --erase,--softreset)")
+
+
+def with_lab(args) -> None:
+    """args.lab: the boards of the lab (None: emulators); on boards, the emulator is
+    `hardware` and the boards default to the platforms of the map."""
+    map_file = args.hardware_map or \
+        (getattr(args, "project_hardware_map", None) if args.device_testing else None)
+    if args.device_testing and not map_file:
+        raise UsageError("--device-testing needs a hardware map",
+                         "pass --hardware-map FILE, or name it in harness.yaml (hardware_map:)")
+    args.lab = config.make_lab(hardware_map=map_file, device_serial=args.device_serial,
+                               baud=args.device_serial_baud, board_names=split(args.board),
+                               west_runner=args.west_runner, west_flash=args.west_flash, say=say)
+    if args.lab is None:
+        return
+    if args.emulator and args.emulator != HARDWARE:
+        raise UsageError(f"--emulator {args.emulator} does not combine with boards of the lab",
+                         "run emulators and boards as two commands")
+    args.emulator = HARDWARE
+    args.board = args.board or _platforms(args.lab, args.board_dirs)
+    args.fixture = [*(args.fixture or []), *sorted({f for d in args.lab.devices for f in d.fixtures})]
+
+
+def _platforms(lab, board_dirs) -> list[str]:
+    """The board files of the lab's platforms (a platform without one is left out, said)."""
+    known = set(boards.known(board_dirs))
+    names = list(dict.fromkeys(boards.canonical(p) for d in lab.devices for p in d.platforms))
+    missing = [n for n in names if n not in known]
+    if missing:
+        say(f"harness: warning: no board file for platform(s) {', '.join(missing)} of the "
+            "hardware map: their boards are left out (add board files: docs/boards.md)")
+    return [n for n in names if n in known]
+
+
 def positive(text: str) -> int:
     try:
         n = int(text)
@@ -76,7 +128,7 @@ def session(args, environ: dict):
         getattr(args, "renode", None), say=say,
         reuse_emulators=not args.no_reuse, board_dirs=args.board_dirs,
         audit_domains=getattr(args, "audit_domains", None),
-        default_timeout_s=getattr(args, "project_timeout", None))
+        default_timeout_s=getattr(args, "project_timeout", None), lab=getattr(args, "lab", None))
 
 
 def report_repeats(session, results, repeat: int) -> list[dict]:

@@ -30,9 +30,12 @@ def add_parser(sub) -> None:
                      help="skip the isolation proof (a run then cannot PASS: see docs/isolation.md)")
     options.audit(run)
     options.selection(run)
+    options.lab(run)
 
 
 def run(args, environ) -> int:
+    if not hasattr(args, "lab"):
+        options.with_lab(args)                          # boards of the lab, if any
     if args.app is None and args.project_apps:          # the project file's apps
         suite_dirs = [a for a in args.project_apps if apps.is_suite_dir(a)]
         codes = [suites.run(args, environ, suite_dirs)] if suite_dirs else []
