@@ -246,3 +246,46 @@ def test_board_faults_have_their_own_exit_codes_and_are_never_fail_or_crash():
     docs = (hardware_map.Path(__file__).parent.parent / "docs" / "verdicts.md").read_text()
     for v in BOARD_FAULTS:
         assert f"| {v.label} | {v.code} |" in readme and v.label in docs
+
+
+def lab_args(**kw):
+    from argparse import Namespace
+    base = dict(hardware_map=None, device_serial=None, device_serial_baud=115200,
+                device_testing=False, west_runner=None, west_flash=None, board=None,
+                emulator=None, fixture=None, board_dirs=(boards.BOARDS_DIR,),
+                project_hardware_map=None)
+    return Namespace(**{**base, **kw})
+
+
+def test_the_command_line_makes_the_lab_at_the_edge(tmp_path):
+    from harness.frontends.cli import options
+    args = lab_args(hardware_map=str(write_map(tmp_path)))
+    options.with_lab(args)
+    assert args.emulator == "hardware" and args.board == ["nrf52840dk_nrf52840", "mps2_an385"]
+    assert args.fixture == ["gpio_loopback"] and len(args.lab.devices) == 2
+    args = lab_args(device_serial="/dev/ttyACM0", board=["mps2_an385"], west_flash="--erase,-v",
+                    west_runner="jlink")
+    options.with_lab(args)
+    assert args.lab.devices[0].serial == "/dev/ttyACM0" and args.lab.west_flash == ("--erase", "-v")
+    for bad, words in ((dict(device_serial="/dev/x"), "exactly one --board"),
+                       (dict(device_testing=True), "needs a hardware map"),
+                       (dict(hardware_map=str(write_map(tmp_path)), emulator="qemu"),
+                        "does not combine")):
+        with pytest.raises(UsageError, match=words):
+            options.with_lab(lab_args(**bad))
+    args = lab_args()
+    options.with_lab(args)
+    assert args.lab is None and args.emulator is None          # emulators, as ever
+
+
+def test_the_project_file_names_the_map_for_device_testing(tmp_path, monkeypatch):
+    from harness.inputs import project
+    (tmp_path / "harness.yaml").write_text("hardware_map: lab/boards.yaml\n")
+    proj = project.find(tmp_path)
+    assert proj.hardware_map == str(tmp_path / "lab" / "boards.yaml")
+    from harness.frontends.cli import options
+    (tmp_path / "lab").mkdir()
+    write_map(tmp_path / "lab").rename(tmp_path / "lab" / "boards.yaml")
+    args = lab_args(device_testing=True, project_hardware_map=proj.hardware_map)
+    options.with_lab(args)
+    assert [d.id for d in args.lab.devices] == ["000683007782", "standin-1"]

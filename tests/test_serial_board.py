@@ -133,7 +133,7 @@ def test_prod_consumer_passes_on_a_standin_board_with_a_hardware_certificate(
 
 def hello_suite(tmp_path: Path, zephyr_base: Path) -> Path:
     suite = tmp_path / "hello_suite"
-    shutil.copytree(zephyr_base / "samples" / "hello_world", suite)
+    shutil.copytree(zephyr_base / "samples" / "hello_world", suite, dirs_exist_ok=True)
     (suite / "sample.yaml").write_text(
         "tests:\n"
         "  standin.hello.one: {harness: console, harness_config: {type: one_line, "
@@ -159,6 +159,23 @@ def test_a_test_suite_spreads_over_two_standin_boards_as_on_the_emulator(
         emulated = latest(out, scenario, "qemu")
         assert emulated["verdict"] == on_board["verdict"]
         assert emulated["provenance"]["elf_sha256"] == on_board["provenance"]["elf_sha256"]
+    # another harness process holds standin-a: the matrix runs both scenarios on standin-b
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from harness.host import board_locks as b; "
+        "lock = b.try_lock(b.default_dir(), 'standin-a', 'test'); print('held', flush=True); "
+        "time.sleep(120)")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        capsys.readouterr()
+        assert main(["matrix", "--hardware-map", str(lab), "-T", str(suite), "-j", "2",
+                     "--out", str(out)]) == 0
+    finally:
+        holder.kill()
+        holder.wait()
+    summary = json.loads((out / "matrix" / "summary.json").read_text())
+    assert [r["emulator"] for r in summary["runs"]] == ["hardware", "hardware"]
+    assert {r["isolation"]["board_id"] for r in summary["runs"]} == {b.id}
+    assert "waiting for a free mps2_an385 board" in capsys.readouterr().err
 
 
 def run_fault(out, lab_args, *extra) -> tuple[int, dict]:
@@ -254,3 +271,21 @@ def test_west_flash_flashes_the_board_on_device_serial(out, tmp_path, standins, 
     monkeypatch.setenv("FAKE_WEST_MODE", "fail")
     rc, result = run_fault(out, ["--device-serial", str(board.port)])
     assert rc == Verdict.FLASH_FAILED.code and "nrfjprog --program" in result["reason"]
+
+
+def test_a_crash_on_the_board_is_a_crash_with_its_triage_as_on_the_emulator(
+        out, tmp_path, standins):
+    board, = standins(1)
+    lab = write_map(tmp_path, [board.entry()])
+    rc = main(["run", "--hardware-map", str(lab), "--app", "fault_demo", "--out", str(out),
+               "--no-isolation"])
+    result = latest(out, "fault_demo")
+    assert rc == Verdict.CRASH.code and result["verdict"] == "CRASH", result["reason"]
+    fault = result["evidence"]["fault"]
+    assert fault["kind"] and "trace_resolved" in fault
+    assert main(["run", "--board", BOARD, "--emulator", "qemu", "--app", "fault_demo",
+                 "--out", str(out), "--no-isolation"]) == Verdict.CRASH.code
+    emulated = latest(out, "fault_demo", "qemu")["evidence"]["fault"]
+    assert (emulated["kind"], emulated["address"]) == (fault["kind"], fault["address"])
+    functions = lambda f: [t["function"] for t in f["trace_resolved"]]   # noqa: E731
+    assert functions(emulated) == functions(fault)

@@ -88,7 +88,8 @@ class Lab:
         deadline, said = Deadline(self.wait_s), False
         while True:
             for device in candidates:
-                lock = board_locks.try_lock(self.lock_dir, device.id, f"{board.name} {device.serial}")
+                lock = board_locks.try_lock(self.lock_dir, device.id,
+                                            f"{board.name} {device.serial}")
                 if lock is not None:
                     return device, lock
             holders = "; ".join(f"{d.id}: {board_locks.holder(self.lock_dir, d.id) or '?'}"

@@ -122,10 +122,10 @@ class SerialBoard(Emulator):
             found = self.lab.boards_for(self.board)
             device = found[0] if len(found) == 1 else None
         if device is None:
-            return f"{NAME}: no board held"
-        how = "flash_command" if device.flash_command else \
+            return "no board held"
+        how = "its flash_command" if device.flash_command else \
             f"west flash --runner {self.lab.west_runner or device.runner or '(default)'}"
-        return f"{NAME}: board {device.id} ({device.product}), {how}"
+        return f"board {device.id} ({device.product}), flashed by {how}"
 
     def identity(self) -> dict:
         """What a certificate made on this board names: the board of the lab it ran on."""

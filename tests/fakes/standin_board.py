@@ -64,7 +64,7 @@ class Board:
                 self.uart.close()
                 self.uart = None
                 if time.monotonic() > deadline or self.qemu.poll() is not None:
-                    raise RuntimeError("QEMU did not open its UART socket")
+                    raise RuntimeError("QEMU did not open its UART socket") from None
                 time.sleep(0.01)
         self.uart.setblocking(False)
 

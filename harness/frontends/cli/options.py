@@ -84,7 +84,8 @@ def with_lab(args) -> None:
                          "run emulators and boards as two commands")
     args.emulator = HARDWARE
     args.board = args.board or _platforms(args.lab, args.board_dirs)
-    args.fixture = [*(args.fixture or []), *sorted({f for d in args.lab.devices for f in d.fixtures})]
+    args.fixture = [*(args.fixture or []),          # scenarios needing one run where it is
+                    *sorted({f for d in args.lab.devices for f in d.fixtures})]
 
 
 def _platforms(lab, board_dirs) -> list[str]:
