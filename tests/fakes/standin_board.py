@@ -26,6 +26,8 @@ import termios
 import time
 import tty
 
+PENDING_MAX = 1 << 20        # bytes kept for a reader that is behind
+
 
 class Board:
     def __init__(self, link, qemu_argv):
@@ -42,11 +44,13 @@ class Board:
         self.qemu = None
         self.uart = None
         self.mute = False
+        self.pending = b""
         self.sock_path = link + ".uart.sock"
 
     def flash(self, elf, mute=False):
         self.stop()
         self.mute = mute
+        self.pending = b""
         if os.path.exists(self.sock_path):
             os.unlink(self.sock_path)
         argv = [*self.qemu_argv, "-display", "none", "-monitor", "none",
@@ -86,10 +90,21 @@ class Board:
             self.stop()
             return
         if not self.mute:
+            self.pending = (self.pending + data)[-PENDING_MAX:]
+            self.to_tty()
+
+    def to_tty(self):
+        """What QEMU sent, into the tty as fast as its reader takes it; lost when nobody
+        has the port open, as on a UART."""
+        while self.pending:
             try:
-                os.write(self.master, data)
-            except (BlockingIOError, OSError):
-                pass                       # nobody reads the port: bytes are lost, as on a UART
+                n = os.write(self.master, self.pending)
+            except BlockingIOError:
+                return                     # the reader is behind: kept for later
+            except OSError:
+                self.pending = b""         # EIO: nobody has the port open
+                return
+            self.pending = self.pending[n:]
 
     def from_tty(self):
         """The port's input to QEMU's UART; False when nobody has the port open."""
@@ -119,7 +134,10 @@ def serve(board, control_path):
         fds = [control] + ([board.uart] if board.uart is not None else [])
         if time.monotonic() >= quiet_until:
             fds.append(board.master)
-        ready, _, _ = select.select(fds, [], [], 0.05)
+        ready, writable, _ = select.select(fds, [board.master] if board.pending else [], [],
+                                          0.05)
+        if writable:
+            board.to_tty()
         for r in ready:
             if r is control:
                 command(board, control.accept()[0])
