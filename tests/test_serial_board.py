@@ -289,3 +289,22 @@ def test_a_crash_on_the_board_is_a_crash_with_its_triage_as_on_the_emulator(
     assert (emulated["kind"], emulated["address"]) == (fault["kind"], fault["address"])
     functions = lambda f: [t["function"] for t in f["trace_resolved"]]   # noqa: E731
     assert functions(emulated) == functions(fault)
+
+
+def test_a_ztest_suite_on_standin_boards_has_the_emulators_test_cases(
+        out, tmp_path, standins, zephyr_workspace):
+    suite = zephyr_workspace.zephyr_base / "tests" / "kernel" / "mem_protect" / "userspace"
+    if not suite.is_dir():
+        pytest.skip(f"{suite} missing from the workspace")
+    a, b = standins(2)
+    lab = write_map(tmp_path, [a.entry(), b.entry()])
+    assert main(["run", "--hardware-map", str(lab), "--app", str(suite), "--out", str(out)]) == 0
+    assert main(["run", "--board", BOARD, "--emulator", "qemu", "--app", str(suite),
+                 "--out", str(out)]) == 0
+    on_board = latest(out, "kernel.memory_protection.userspace")
+    emulated = latest(out, "kernel.memory_protection.userspace", "qemu")
+    cases = lambda r: [(c["name"], c["status"]) for c in r["evidence"]["testcases"]]  # noqa
+    assert on_board["verdict"] == emulated["verdict"] == "PASS"
+    assert cases(on_board) == cases(emulated) and len(cases(on_board)) > 10
+    assert on_board["isolation"]["target"] == "hardware"
+    assert on_board["isolation"]["board_id"] in (a.id, b.id)
