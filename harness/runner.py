@@ -25,8 +25,8 @@ from harness.emulators import Emulators
 from harness.errors import HarnessError, Interrupted, SetupError, UsageError
 from harness.host.background import AnyOf, background
 from harness.host.files import new_run_dir
+from harness.inputs import apps, expectations
 from harness.inputs import boards as boards_mod
-from harness.inputs import expectations
 from harness.inputs.workspace import Workspace
 from harness.judging import agreement
 from harness.judging.judge import Judge
@@ -128,6 +128,8 @@ class Session:
         """A run of `app`, backed by the (cached) isolation certificate of its board.
         `run`: run_one's keyword arguments (a test suite's judge, filter, build_only, timeout).
         On a board of the lab, one board is held for the run and its proof."""
+        if emulators.lends_boards(emu) and not (run.get("before_compile") or run.get("build_only")):
+            self._build_first(app, board)
         with contextlib.ExitStack() as held:
             try:
                 held.enter_context(self.emulators.hold(board, emu, self.cancel))
@@ -136,6 +138,13 @@ class Session:
                     raise
                 return self._reported(app, board, emu, boundary.outcome(exc))
             return self._run_checked(app, board, emu, spec, **run)
+
+    def _build_first(self, app, board) -> None:
+        """Before a board of the lab is held: build the app and the probe, so no board waits
+        for a build (a build error is reported by the run's own build, from the cache)."""
+        self.builds.prefetch(app, board)
+        if self.isolation:
+            self.builds.prefetch(apps.load(isolation_run.PROBE_APP), board)
 
     def _run_checked(self, app, board, emu: str, spec, **run) -> RunResult:
         try:            # e.g. a board's oldest Renode: say so before building anything
