@@ -289,3 +289,13 @@ def test_the_project_file_names_the_map_for_device_testing(tmp_path, monkeypatch
     args = lab_args(device_testing=True, project_hardware_map=proj.hardware_map)
     options.with_lab(args)
     assert [d.id for d in args.lab.devices] == ["000683007782", "standin-1"]
+
+
+def test_a_map_is_listed_with_its_ports_present_or_missing(tmp_path, capsys):
+    port = tmp_path / "ttyACM0"
+    port.write_text("")
+    path = write_map(tmp_path, TWISTER_MAP.replace("/dev/ttyACM0", str(port)))
+    assert main(["hardware-map", str(path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert f"{port} (present)" in out[0] and "fixtures=gpio_loopback" in out[0]
+    assert "/tmp/ttyStandin (MISSING)" in out[1] and len(out) == 2
