@@ -308,3 +308,25 @@ def test_a_ztest_suite_on_standin_boards_has_the_emulators_test_cases(
     assert cases(on_board) == cases(emulated) and len(cases(on_board)) > 10
     assert on_board["isolation"]["target"] == "hardware"
     assert on_board["isolation"]["board_id"] in (a.id, b.id)
+
+
+def test_the_interactive_device_of_robot_and_pytest_runs_on_a_standin(out, tmp_path, standins):
+    from harness.emulators.lab import Lab
+    from harness.inputs import apps, config, hardware_map
+    board, = standins(1)
+    lab = Lab(tuple(hardware_map.load(write_map(tmp_path, [board.entry()]))),
+              say=lambda m: None)
+    with config.make_session(dict(os.environ), out=str(out), say=lambda m: None,
+                             lab=lab) as session:
+        device = session.start_device(apps.load("prod_consumer"), boards.load(BOARD), "hardware")
+        try:
+            line = device.wait_for_line("SUCCESS", timeout=30)
+            assert line.text.endswith("SUCCESS") and device.history[0].text.startswith("*** Booting")
+            device.stream.write(b"\n")           # UART input goes the board's way in: the port
+        finally:
+            teardown = device.close()
+    assert teardown["board_id"] == board.id
+    from harness.host import board_locks
+    lock = board_locks.try_lock(lab.lock_dir, board.id)      # released by close()
+    assert lock is not None
+    lock.release()
