@@ -321,7 +321,8 @@ def test_the_interactive_device_of_robot_and_pytest_runs_on_a_standin(out, tmp_p
         device = session.start_device(apps.load("prod_consumer"), boards.load(BOARD), "hardware")
         try:
             line = device.wait_for_line("SUCCESS", timeout=30)
-            assert line.text.endswith("SUCCESS") and device.history[0].text.startswith("*** Booting")
+            assert line.text.endswith("SUCCESS")
+            assert device.history[0].text.startswith("*** Booting")
             device.stream.write(b"\n")           # UART input goes the board's way in: the port
         finally:
             teardown = device.close()
