@@ -4,7 +4,8 @@ plan -> for each (scenario, board, emulator): a static skip reason or a run;
 a run builds with the scenario's extra_args / extra_configs, evaluates its
 `filter:` on the configured build (SKIPPED when false, nothing compiled), stops
 after the build for `build_only`, then boots under the isolation certificate and
-judges with the scenario's harness (console or ztest).
+judges with the scenario's harness (console or ztest), or hands the board to the
+scenario's pytest code (pytest and shell: harness.interactive).
 """
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness import boundary
 from harness.build import filters
 from harness.errors import HarnessError, UsageError
 from harness.host.files import new_run_dir
 from harness.inputs import boards, scenarios, zephyr_boards
 from harness.inputs.apps import App
+from harness.interactive.pytest_harness import PytestScenario
+from harness.interactive.robot_run import RobotSuites, parse_options
 from harness.judging import agreement
 from harness.judging.expect import Expectation
 from harness.judging.judge import Judge
@@ -30,6 +34,8 @@ from harness.judging.selection import (
 )
 from harness.judging.suites import ConsoleMatcher, ZtestMatcher
 from harness.judging.verdict import Outcome, Verdict
+
+INTERACTIVE = ("pytest", "shell", "robot")  # twister harnesses whose test code drives the board
 
 
 class Skipped(HarnessError):
@@ -79,7 +85,9 @@ def plan(found, pairs, zephyr_base: Path, selection: Selection = Selection(),
         keyed: dict = {}                          # platform_key -> the board that covers it
         for board, emu in pairs:
             why = skip_reason(s, facts[board.name], selection) or \
-                platform_key_reason(s, facts[board.name], keyed)
+                platform_key_reason(s, facts[board.name], keyed) or \
+                ("No robot support for the selected emulator: Robot suites run on Renode"
+                 if s.harness == "robot" and emu != "renode" else None)
             out.append(Planned(s, board, emu, why))
     return out
 
@@ -98,9 +106,10 @@ def board_facts(zephyr_base: Path, board, zephyr_version: str = "3.0.0") -> Boar
                       sims[0] if sims else "na")
 
 
-def app_of(s: scenarios.Scenario) -> App:
+def app_of(s: scenarios.Scenario, arch: str = "", platform: str = "") -> App:
+    """The scenario as an app to build for a platform (twister's arch and name)."""
     return App(s.name, Path(), (), source=s.source, cmake_args=tuple(s.cmake_args()),
-               extra_configs=tuple(s["extra_configs"]),
+               extra_configs=tuple(s.kconfig_lines(arch, platform)),
                overlay_confs=tuple(s["extra_overlay_confs"]))
 
 
@@ -108,19 +117,45 @@ def run(session, p: Planned) -> RunResult:
     """One planned run: SKIPPED without building, or built, filtered and judged."""
     if p.skip:
         return skipped(session, p, p.skip)
-    return session.run_checked(app_of(p.scenario), p.board, p.emulator, None,
-                               make_judge=judge_for(p.scenario,
-                                                    case_ids(session.workspace.zephyr_base)),
+    make_judge = judge_for(p.scenario, case_ids(session.workspace.zephyr_base))
+    if p.scenario.harness in INTERACTIVE:          # its own test code drives the board
+        try:
+            driver = driver_for(p.scenario, session.workspace.zephyr_base, session.environ)
+            driver.check()
+        except HarnessError as exc:
+            return skipped(session, p, str(exc), boundary.outcome(exc).verdict)
+        make_judge = lambda: driver                # noqa: E731
+    ws = session.workspace
+    facts = board_facts(ws.zephyr_base, p.board, ws.version())
+    return session.run_checked(app_of(p.scenario, facts.arch, facts.name), p.board, p.emulator,
+                               None,
+                               make_judge=make_judge,
                                before_compile=_filter_check(session, p),
                                build_only=p.scenario["build_only"],
                                timeout_s=float(p.scenario["timeout"]))
 
 
-def skipped(session, p: Planned, reason: str) -> RunResult:
-    """A run that does not happen, with its reason, reported like any other."""
+def driver_for(s: scenarios.Scenario, zephyr_base: Path, environ: dict):
+    """What runs a pytest, shell or robot scenario (harness.interactive)."""
+    if s.harness != "robot":
+        return PytestScenario(s, zephyr_base, environ)
+    config = s["harness_config"] or {}
+    suites = config.get("robot_testsuite") or []
+    try:
+        options = parse_options(config.get("robot_option"))
+    except UsageError as exc:
+        raise UsageError(f"{s.yaml_path}: {s.name}: {exc.message}", exc.hint) from None
+    return RobotSuites([s.source / p for p in ([suites] if isinstance(suites, str) else suites)],
+                       s.name, options=options,
+                       keywords=Path(zephyr_base) / "tests" / "robot" / "common.robot")
+
+
+def skipped(session, p: Planned, reason: str, verdict: Verdict = Verdict.SKIPPED) -> RunResult:
+    """A run that does not happen, with its reason (and verdict: SKIPPED, or the bad
+    input that stopped it), reported like any other."""
     run_dir = new_run_dir(session.out_dir, p.scenario.name, p.board.name, p.emulator)
     result = RunResult(p.scenario.name, p.board.name, p.emulator,
-                       Outcome(Verdict.SKIPPED, reason, {"scenario": str(p.scenario.yaml_path)}),
+                       Outcome(verdict, reason, {"scenario": str(p.scenario.yaml_path)}),
                        run_dir)
     session.report(result)
     return result

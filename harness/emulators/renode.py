@@ -151,15 +151,29 @@ class Renode(Emulator):
             lower_threads(self.proc.sid, SPINNING_THREADS)
 
     def uart_sender(self, source):
-        """The file backend only carries the board's output: input goes through the
-        monitor, as Renode's own `Write To Uart` feeds the UART model (WriteChar)."""
+        """The file backend only carries the board's output, so input goes through the
+        monitor, as Renode's own Write To Uart with a Write Char Delay does it: each byte
+        is handed to the UART model (WriteChar) on the emulation's own thread, scheduled
+        `uart_input_gap_us` of virtual time after the one before (default 1000). Bytes
+        fed from another thread at host speed race the guest's interrupt handler (seen
+        here: Zephyr's shell on the CMSDK UART stopped reading for good when a byte came
+        between its last read and its clearing of the RX interrupt), and one monitor
+        command per write instead of one per byte."""
         if self.settings.get("uart_transport", "file") == "socket":
             return source.send
-        uart = self._uart_name
+        uart, gap = self._uart_name, int(self.settings.get("uart_input_gap_us", 1000))
 
         def send(data: bytes) -> None:
-            for byte in data:
-                self.monitor.execute(f"{uart} WriteChar {byte}")
+            # after the bytes of an earlier write still on their way (kept per machine)
+            self.monitor.execute(
+                'python "from Antmicro.Renode.Time import TimeInterval as T; m = self.Machine; '
+                f"u = m['{uart}']; q = globals().setdefault('_harness_uart_next', {{}}); "
+                "now = int(m.LocalTimeSource.ElapsedVirtualTime.TotalSeconds * 1000000); "
+                "at = max(now, q.get(m, 0)) - now; "
+                f"[m.ScheduleAction(T.FromMicroseconds(at + {gap} * (i + 1)), "
+                "(lambda c: (lambda _: u.WriteChar(c)))(c)) "
+                f"for i, c in enumerate({list(data)})]; "
+                f'q[m] = now + at + {gap} * {len(data)}"')
         return send
 
     def request_quit(self) -> None:

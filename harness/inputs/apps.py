@@ -40,8 +40,10 @@ def is_suite_dir(ref: str) -> bool:
             and any((path / n).is_file() for n in ("sample.yaml", "testcase.yaml")))
 
 
-def load(ref: str, expect: str | None = None) -> App:
-    """`ref` is an app name under firmware/apps or a path to a Zephyr app directory."""
+def load(ref: str, expect: str | None = None, judged: bool = True) -> App:
+    """`ref` is an app name under firmware/apps or a path to a Zephyr app directory.
+    `judged=False`: an app that is only booted and talked to (an interactive session, a
+    Robot suite's firmware) needs no expectation file."""
     path = Path(ref).expanduser()
     if (APPS_DIR / ref / "app.yaml").is_file():
         return _from_file(APPS_DIR / ref / "app.yaml", expect)
@@ -50,12 +52,13 @@ def load(ref: str, expect: str | None = None) -> App:
     if path.is_dir() and (path / "CMakeLists.txt").is_file():
         guess = path / "expect.yaml"
         chosen = Path(expect) if expect else guess
-        if not chosen.is_file():
+        if not chosen.is_file() and judged:
             raise UsageError(f"app {path} has no expectation file: neither {guess.name} nor a "
                              "sample.yaml / testcase.yaml",
                              f"pass --expect FILE (e.g. {APPS_DIR / DEFAULT_APP / 'expect.yaml'}), "
                              "or add a sample.yaml with a console or ztest harness")
-        return App(path.resolve().name, chosen.resolve(), (), source=path.resolve())
+        return App(path.resolve().name, chosen.resolve() if chosen.is_file() else Path(), (),
+                   source=path.resolve())
     raise UsageError(f"unknown app '{ref}': not a name under {APPS_DIR} nor a directory "
                      "with a CMakeLists.txt", f"known apps: {', '.join(known())}")
 

@@ -45,7 +45,9 @@ INERT = {"type", "build_on_all", "slow", "modules", "extra_sections", "integrati
          "vendor_allow", "vendor_exclude", "simulation_exclude", "seed", "sysbuild",
          "ignore_qemu_crash", "integration_toolchains", "testcases", "required_applications"}
 CONFIG_KEYS = {"type", "regex", "ordered", "record", "fixture", "repeat", "pytest_root",
-               "pytest_args", "robot_test_path"}
+               "pytest_args", "pytest_dut_scope", "shell_commands", "shell_commands_file",
+               "robot_testsuite", "robot_option", "robot_test_path", "ztest_suite_repeat",
+               "ztest_test_repeat", "ztest_test_shuffle"}
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,29 @@ class Scenario:
     def ignores_faults(self) -> bool:
         """Zephyr 3.0: the `ignore_faults` tag; 3.4 also a key."""
         return "ignore_faults" in self.tags or bool(self.keys["ignore_faults"])
+
+    def kconfig_lines(self, arch: str, platform: str) -> list[str]:
+        """`extra_configs` as twister applies them to a platform (TestInstance
+        create_overlay): `arch:<arch>:CONFIG_...` and `platform:<name>:CONFIG_...` only
+        where they match; then harness_config's ztest_suite_repeat, ztest_test_repeat
+        and ztest_test_shuffle."""
+        out = []
+        for line in self.keys["extra_configs"]:
+            kind, _, rest = line.partition(":")
+            name, _, config = rest.partition(":")
+            if kind in ("arch", "platform") and config and ":" not in config:
+                if name == (arch if kind == "arch" else platform):
+                    out.append(config)
+            else:
+                out.append(line)
+        config = self.keys["harness_config"] or {}
+        suite, test = config.get("ztest_suite_repeat"), config.get("ztest_test_repeat")
+        if suite or test or config.get("ztest_test_shuffle"):
+            out.append("CONFIG_ZTEST_REPEAT=y")
+            out += [f"CONFIG_ZTEST_SUITE_REPEAT_COUNT={suite}"] if suite else []
+            out += [f"CONFIG_ZTEST_TEST_REPEAT_COUNT={test}"] if test else []
+            out += ["CONFIG_ZTEST_SHUFFLE=y"] if config.get("ztest_test_shuffle") else []
+        return out
 
     def cmake_args(self) -> list[str]:
         """`extra_args` as twister passes them to CMake (`-D` added when missing), then

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-SUPPORTED_HARNESSES = ("", "console", "ztest", "test")
+SUPPORTED_HARNESSES = ("", "console", "ztest", "test", "pytest", "shell", "robot")
 
 
 @dataclass(frozen=True)

@@ -124,6 +124,7 @@ class UartStream:
         self.closed = False
         self.nbytes = 0
         self.written = 0
+        self.tee = None               # also called with every chunk of raw bytes (a relay)
         self._splitter = LineSplitter()
         self._lineno = 0
 
@@ -158,6 +159,8 @@ class UartStream:
         except OSError as exc:               # disk full, vanished directory: name the file
             raise OSError(exc.errno, exc.strerror, str(self.raw_path)) from None
         self.nbytes += len(data)
+        if self.tee is not None:
+            self.tee(data)
         return self._lines(self._splitter.feed(data))
 
     def drain(self, seconds: float) -> list[Line]:

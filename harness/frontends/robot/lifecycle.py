@@ -67,7 +67,7 @@ class LifecycleKeywords(KeywordBase):
         """
         self.stop_emulation()
         self._device = self._call(lambda: self.session.start_device(
-            apps.load(app), self.session.board(board), emulator))
+            apps.load(app, judged=False), self.session.board(board), emulator))
         self._logged = 0
         logger.info(f"{app} on {board} under {emulator}: artifacts in {self._device.run_dir}")
         return str(self._device.run_dir)

@@ -1,0 +1,145 @@
+"""Interactive tests for real, on the Zephyr 4.3 workspace (~/zephyrproject-4.3, see
+docs/zephyr-versions.md to make one): Zephyr's shell sample written to over the UART on
+QEMU and Renode, twister's shell and pytest harnesses through the workspace's own
+pytest-twister-harness (Renode too, which twister's pytest harness cannot drive), the
+shell sample's Robot suite as twister's robot harness runs it, and a renode-test style
+suite unchanged under `harness robot`. Builds are shared through one output directory."""
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from harness.frontends.cli import main
+
+WS = Path(os.environ.get("HARNESS_TEST_WS43", Path.home() / "zephyrproject-4.3"))
+ZEPHYR = WS / "zephyr"
+SHELL_MODULE = ZEPHYR / "samples" / "subsys" / "shell" / "shell_module"
+PYTEST_SHELL = ZEPHYR / "samples" / "subsys" / "testsuite" / "pytest" / "shell"
+HERE = Path(__file__).parent
+
+pytestmark = [
+    pytest.mark.skipif(not (ZEPHYR / "scripts" / "pylib" / "pytest-twister-harness").is_dir(),
+                       reason=f"no Zephyr 4.3 workspace at {WS} (make one as "
+                       "docs/zephyr-versions.md says, or set HARNESS_TEST_WS43)"),
+    pytest.mark.skipif(not shutil.which("qemu-system-arm"),
+                       reason="qemu-system-arm not on PATH (.ci/setup installs it)"),
+    pytest.mark.skipif(not shutil.which("renode"),
+                       reason="renode not on PATH (`harness setup --renode` installs it)"),
+]
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory):
+    return tmp_path_factory.mktemp("interactive")
+
+
+def results(out: Path, scenario: str) -> dict:
+    """emulator -> result.json of the latest run of `scenario` on mps2_an385."""
+    found = {}
+    for path in sorted((out / "runs" / scenario).glob("mps2_an385.*/*/result.json")):
+        r = json.loads(path.read_text())
+        found[r["emulator"]] = r
+    return found
+
+
+def cases(r: dict) -> dict:
+    return {c["name"]: c["status"] for c in r["evidence"].get("testcases", [])}
+
+
+def test_twisters_shell_and_pytest_harnesses_on_qemu_and_renode(out, capsys):
+    rc = main(["matrix", "--workspace", str(WS), "-T", str(PYTEST_SHELL), "--board", "mps2/an385",
+               "--emulator", "qemu,renode", "--scenario", "sample.pytest.shell",
+               "--scenario", "sample.harness.shell", "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert rc == 0, printed
+    for emu, r in results(out, "sample.pytest.shell").items():
+        assert r["verdict"] == "PASS" and r["isolation"]["status"] == "CERTIFIED", (emu, r)
+        assert cases(r) == {"sample.pytest.shell.test_shell_print_help": "passed",
+                            "sample.pytest.shell.test_shell_print_version": "passed"}
+        assert r["evidence"]["pytest"]["boots"] == 2          # dut scope: one boot per test
+        io = (Path(r["run_dir"]) / "uart-io.log").read_text()
+        assert re.search(r"> '[\\n]*help\\n", io) and "< Available commands:" in io, io
+    shell = results(out, "sample.harness.shell")
+    assert set(shell) == {"qemu", "renode"}
+    for r in shell.values():
+        assert r["verdict"] == "PASS", r
+        assert cases(r) == {"sample.harness.shell.test_shell_harness": "passed"}
+    assert "AGREE" in printed
+
+
+def test_the_shell_sample_answers_the_robot_keywords_on_both_emulators(out, tmp_path):
+    """The Robot library's input keywords against the real shell sample, on QEMU and on
+    Renode (the same suite text, only the emulator differs)."""
+    from robot import run
+    suite = tmp_path / "shell.robot"
+    suite.write_text(f"""*** Settings ***
+Library    harness.robot.Emulation    out={out}    workspace={WS}    timeout=20
+
+*** Test Cases ***
+Version On QEMU
+    Start Emulation    mps2_an385    qemu    app={SHELL_MODULE}
+    Wait For Prompt On Uart    uart:~$
+    Write Line To Uart    version
+    Wait For Line On Uart    Zephyr version 4.3
+    Write Line To Uart    demo ping
+    ${{line}}=    Wait For Next Line On Uart
+    Should Contain    ${{line}}    pong
+    [Teardown]    Stop All Emulations
+
+Version On Renode
+    Start Emulation    mps2_an385    renode    app={SHELL_MODULE}
+    Wait For Prompt On Uart    uart:~$
+    Write Char Delay    0.01
+    Write Line To Uart    version
+    Wait For Line On Uart    Zephyr version 4.3
+    [Teardown]    Stop All Emulations
+""")
+    with open(os.devnull, "w") as quiet:
+        rc = run(str(suite), outputdir=str(tmp_path), output="output.xml", log=None,
+                 report=None, stdout=quiet)
+    assert rc == 0, (tmp_path / "output.xml").read_text()[-3000:]
+
+
+def test_the_shell_samples_robot_scenario_as_twisters_robot_harness(out, capsys):
+    rc = main(["matrix", "--workspace", str(WS), "-T", str(SHELL_MODULE), "--board", "mps2/an385",
+               "--emulator", "qemu,renode", "--scenario", "sample.shell.shell_module.robot",
+               "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert rc == 0, printed
+    r = results(out, "sample.shell.shell_module.robot")
+    assert r["qemu"]["verdict"] == "SKIPPED" and "Robot suites run on Renode" in r["qemu"]["reason"]
+    assert r["renode"]["verdict"] == "PASS", r["renode"]
+    assert r["renode"]["isolation"]["status"] == "CERTIFIED"
+    assert cases(r["renode"]) == {
+        "sample.shell.shell_module.robot.Should Read Version From Shell": "passed"}
+    assert "[INFO]" in Path(r["renode"]["artifacts"]["renode_log"]).read_text()
+
+
+def test_a_renode_test_suite_runs_unchanged_under_harness_robot(out, capsys):
+    """tests/data/robot/renode_style.robot: Execute Command creates the machine, a
+    terminal tester, Provides/Requires; given the ELF of the shell sample."""
+    rc = main(["robot", str(HERE / "data" / "robot" / "renode_style.robot"), "--workspace",
+               str(WS), "--app", str(SHELL_MODULE), "--board", "mps2_an385", "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert rc == 0, printed
+    run_dir = Path(printed.split("artifacts: ")[1].split()[0])
+    r = json.loads((out / run_dir / "result.json").read_text()
+                   if not run_dir.is_absolute() else (run_dir / "result.json").read_text())
+    assert r["verdict"] == "PASS" and r["isolation"]["status"] == "CERTIFIED"
+    assert list(cases(r).values()) == ["passed", "passed"]
+    junit = (Path(r["run_dir"]) / "junit.xml").read_text()
+    assert 'name="renode_style.Should Boot To The Shell"' in junit          # one per Robot test,
+    assert 'name="renode_style.Should Answer After Boot"' in junit          # beside the run's own
+
+
+def test_a_failing_robot_test_fails_the_run_with_its_name(out, tmp_path, capsys):
+    suite = tmp_path / "failing.robot"
+    suite.write_text((HERE / "data" / "robot" / "renode_style.robot").read_text()
+                     .replace("Wait For Line On Uart     pong", "Wait For Line On Uart     ping-pong    timeout=2"))
+    rc = main(["robot", str(suite), "--workspace", str(WS), "--app", str(SHELL_MODULE),
+               "--board", "mps2_an385", "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert rc == 1 and "FAIL" in printed and "Should Answer After Boot" in printed, printed
