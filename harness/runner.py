@@ -32,7 +32,7 @@ from harness.judging import agreement
 from harness.judging.judge import Judge
 from harness.judging.results import RunResult
 from harness.judging.verdict import Outcome, Verdict
-from harness.reports import report
+from harness.reports import footprint, report
 from harness.stream.device import Device
 from harness.stream.watch import watch
 
@@ -219,6 +219,7 @@ class Session:
         built = self.builds.firmware(app, board, before_compile)
         result.timings["build_s"] = round(built.seconds, 3)
         result.provenance.update(provenance(self, board, built))   # a boot beside it adds its own
+        result.footprint = footprint.of(built)
         _keep(built.log, result.run_dir / "build.log", result)
         return built
 

@@ -19,6 +19,8 @@ class RunResult:
     provenance: dict = field(default_factory=dict)
     certificate: dict | None = None
     artifacts: dict = field(default_factory=dict)
+    footprint: dict | None = None     # ROM, RAM and the largest symbols of the image run
+    coverage: dict | None = None      # --coverage: how it was measured, totals, reports
 
     @property
     def verdict(self) -> Verdict:
@@ -33,4 +35,5 @@ class RunResult:
                 **self.outcome.to_json(), "exit_code": self.verdict.code,
                 "timings": self.timings, "provenance": self.provenance,
                 "isolation": self.certificate, "artifacts": self.artifacts,
+                "footprint": self.footprint, "coverage": self.coverage,
                 "run_dir": str(self.run_dir)}

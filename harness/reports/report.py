@@ -23,10 +23,20 @@ def line(r: RunResult) -> str:
         cert += f"  domains={'OVERREACH' if dom['violations'] else 'AS-INTENDED'}"
     elif "not_audited" in dom:
         cert += "  domains=NOT-AUDITED"
+    cert += coverage_note(r.coverage)
     cases = r.outcome.evidence.get("testcases")
     tally = "  cases: " + _tally(c["status"] for c in cases) if cases else ""
     return (f"{r.verdict.label:<14} {r.app} {r.board} {r.emulator}  {total:.2f}s{cert}{tally}"
             f"  artifacts: {shown(r.run_dir)}{reason}")
+
+
+def coverage_note(cov: dict | None) -> str:
+    """e.g. '  coverage=41.3% lines (gcov)', '  coverage=CUT-SHORT'."""
+    if not cov:
+        return ""
+    if cov.get("status") == "complete" and "line_percent" in cov:
+        return f"  coverage={cov['line_percent']:.1f}% lines ({cov['method']})"
+    return f"  coverage={cov.get('status', '?').upper().replace(' ', '-')}"
 
 
 def counts(results: list[RunResult]) -> str:
@@ -69,7 +79,8 @@ def write_junit(results: list[RunResult], path: Path, suite: str = "harness") ->
                             ("isolation", (r.certificate or {}).get("status", "not checked")),
                             ("isolation_summary", (r.certificate or {}).get("summary", "")),
                             ("elf_sha256", r.provenance.get("elf_sha256", "")),
-                            ("emulator_version", r.provenance.get("emulator", ""))):
+                            ("emulator_version", r.provenance.get("emulator", "")),
+                            *_measured(r)):
             ET.SubElement(props, "property", name=name, value=str(value or ""))
         if r.verdict is Verdict.SKIPPED:
             ET.SubElement(case, "skipped", message=r.outcome.reason)
@@ -89,6 +100,16 @@ def write_junit(results: list[RunResult], path: Path, suite: str = "harness") ->
     ET.indent(ts)
     path.parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(ts).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def _measured(r: RunResult) -> list[tuple[str, object]]:
+    """Footprint and coverage as JUnit properties, where the run has them."""
+    fp, cov = r.footprint or {}, r.coverage or {}
+    found = [(f"{m}_bytes", fp.get(f"{m}_bytes")) for m in ("rom", "ram") if fp]
+    if cov:
+        found += [("coverage", cov.get("status")), ("coverage_method", cov.get("method")),
+                  ("coverage_lines_percent", cov.get("line_percent"))]
+    return found
 
 
 def _test_case(ts, r: RunResult, c: dict) -> None:
