@@ -21,6 +21,7 @@ from harness.build import symbols, toolchain
 from harness.build.builds import Builds
 from harness.build.toolchain import Toolchain
 from harness.build.west_build import Built
+from harness.coverage import run as coverage_run
 from harness.emulators import Emulators
 from harness.errors import HarnessError, Interrupted, SetupError, UsageError
 from harness.host.background import AnyOf, background
@@ -92,6 +93,7 @@ class Session:
         self.audit_domains = audit_domains   # True: audit every run; False: none; None: where
                                              # the app's expectation audits by default
         self.say = say
+        self.coverage = False               # --coverage: gcov images where they run (QEMU)
         self.cancel = threading.Event()     # set: running builds and boots abort
         self.builds = Builds(workspace=workspace, out_dir=out_dir, environ=environ,
                              pristine=pristine, say=say, cancel=self.cancel,
@@ -216,7 +218,8 @@ class Session:
         return result
 
     def _built(self, result: RunResult, app, board, before_compile=None) -> Built:
-        built = self.builds.firmware(app, board, before_compile)
+        built = self.builds.firmware(app, board, before_compile,
+                                     coverage_run.wanted(self, board, result.emulator))
         result.timings["build_s"] = round(built.seconds, 3)
         result.provenance.update(provenance(self, board, built))   # a boot beside it adds its own
         result.footprint = footprint.of(built)
@@ -228,7 +231,8 @@ class Session:
         """Boot the image the last build made while the build checks it (usually a
         no-op); that boot counts only if the build gives the very same bytes (sha256),
         else (or if it fails) it is stopped and the new image boots."""
-        early = self.builds.earlier_image(app, board, result.run_dir)
+        early = self.builds.earlier_image(app, board, result.run_dir,
+                                          coverage_run.wanted(self, board, emu))
         if early is not None and emulators.lends_boards(emu):   # a board is flashed from
             early.elf.unlink(missing_ok=True)                   # its build, once built
             early = None
@@ -304,6 +308,7 @@ class Session:
         timeout = (self.timeout_s or timeout_s or self.default_timeout_s
                    or float(settings.get("timeout_s", 30)))
         judge.settle_like(emulator)
+        coverage_run.expect_dump(judge, built)
         intent = getattr(getattr(judge, "spec", None), "audit", None)
         emulator.audit, not_audited = audit_run.plan(self.audit_domains, result, board, emu,
                                                      built.elf, intent)
@@ -327,6 +332,9 @@ class Session:
         if emulator.audit is not None:
             result.outcome = audit_run.conclude(result.outcome, emulator.audit, intent,
                                                 result.run_dir)
+        result.coverage = coverage_run.conclude(self.coverage, result, judge, built,
+                                                self.builds.toolchain(board), self.workspace,
+                                                self.environ)
         return result
 
 

@@ -2,6 +2,7 @@
 `west build` per (app, board), shared by parallel runs."""
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import threading
 from pathlib import Path
@@ -42,16 +43,17 @@ class Builds:
                 self._toolchains[board.arch] = self._find_toolchain(board.arch, self.environ)
             return self._toolchains[board.arch]
 
-    def firmware(self, app, board, before_compile=None) -> Built:
+    def firmware(self, app, board, before_compile=None, coverage: bool = False) -> Built:
         """Build (incrementally) once per session for each (app, board).
-        `before_compile(build_dir)` looks at the configured build first (filters)."""
-        key = (app.name, board.name)
+        `before_compile(build_dir)` looks at the configured build first (filters).
+        `coverage`: the gcov image, in a build directory of its own (<board>.coverage)."""
+        key = (app.name, board.name, "coverage") if coverage else (app.name, board.name)
         with self.lock(key):
             if key in self._failed:
                 raise self._failed[key]
             if key not in self._built:
                 try:
-                    self._built[key] = self._build(app, board, before_compile)
+                    self._built[key] = self._build(app, board, before_compile, coverage)
                 except (BuildError, SetupError) as exc:    # once per session, like a success
                     self._failed[key] = exc
                     raise
@@ -65,19 +67,19 @@ class Builds:
         except Exception:                       # noqa: BLE001  reported by the run's own call
             pass
 
-    def earlier_image(self, app, board, dest: Path) -> Built | None:
+    def earlier_image(self, app, board, dest: Path, coverage: bool = False) -> Built | None:
         """A copy in `dest` of the ELF an earlier build of (app, board) left, to boot
         while this session's build checks it; None when there is none to trust yet
         (never built, --pristine, built already this session, or building elsewhere)."""
-        key = (app.name, board.name)
-        build_dir = self.build_dirs.get(key, self.out_dir / "build" / app.name / board.name)
+        key = (app.name, board.name, "coverage") if coverage else (app.name, board.name)
+        build_dir = self.build_dir(app, board, coverage)
         elf = build_dir / "zephyr" / "zephyr.elf"
         if self.pristine or key in self._built or key in self._failed \
                 or not build_mod.finished(build_dir) or not elf.is_file():
             return None
         copy = dest / "zephyr.elf"
         shutil.copyfile(elf, copy)
-        return Built(copy, build_dir, self.log_path(*key), 0.0, build_mod.sha256(copy))
+        return Built(copy, build_dir, self.log_path(*key), 0.0, build_mod.sha256(copy), coverage)
 
     def provide(self, app: str, board: str, built: Built) -> None:
         """Use firmware built elsewhere for (app, board) instead of building it."""
@@ -88,22 +90,31 @@ class Builds:
         with self._guard:
             return self._locks.setdefault(key, threading.Lock())
 
-    def log_path(self, app: str, board: str) -> Path:
-        return self.out_dir / "build" / app / f"{board}.build.log"
+    def log_path(self, app: str, board: str, variant: str = "") -> Path:
+        name = f"{board}.{variant}" if variant else board
+        return self.out_dir / "build" / app / f"{name}.build.log"
 
-    def _build(self, app, board, before_compile) -> Built:
-        build_dir = self.build_dirs.get((app.name, board.name),
-                                        self.out_dir / "build" / app.name / board.name)
+    def build_dir(self, app, board, coverage: bool = False) -> Path:
+        """Where (app, board) is built; its coverage image beside it, in <dir>.coverage."""
+        plain = self.build_dirs.get((app.name, board.name),
+                                    self.out_dir / "build" / app.name / board.name)
+        return plain.with_name(plain.name + ".coverage") if coverage else plain
+
+    def _build(self, app, board, before_compile, coverage: bool = False) -> Built:
+        build_dir = self.build_dir(app, board, coverage)
         self.say(f"building {app.name} for {board.name} (west build -d {build_dir})")
         environ = self.environ
         if build_dir.parent.parent == self.out_dir / "build":
             environ = {**build_mod.shared_compiles(self.out_dir / "build", environ), **environ}
-        return build_mod.build(
+        extra = build_mod.COVERAGE_KCONFIG if coverage else ()
+        built = build_mod.build(
             source=app.source_dir(self.workspace.zephyr_base),
             board=boards.zephyr_name(board, self.workspace.version()),
-            build_dir=build_dir, log_path=self.log_path(app.name, board.name),
+            build_dir=build_dir,
+            log_path=self.log_path(app.name, board.name, "coverage" if coverage else ""),
             workspace=self.workspace, toolchain=self.toolchain(board), environ=environ,
             pristine=self.pristine, say=self.say, cancel=self.cancel, cmake_args=app.cmake_args,
-            extra_configs=app.extra_configs, overlay_confs=app.overlay_confs,
+            extra_configs=(*app.extra_configs, *extra), overlay_confs=app.overlay_confs,
             before_compile=before_compile,
-            label=f"{app.name}/{board.name}")
+            label=f"{app.name}/{board.name}{' (coverage)' if coverage else ''}")
+        return dataclasses.replace(built, coverage=coverage)

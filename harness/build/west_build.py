@@ -20,6 +20,10 @@ ERROR_LINE = re.compile(r"(error:|Error:|CMake Error|FAILED:|fatal error|undefin
 MISSING_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
 PROGRESS = re.compile(r"^\[(\d+)/(\d+)\]")
 PROGRESS_EVERY_S = 3.0
+# --coverage, as twister adds it (3.x needs COVERAGE_DUMP asked for; 4.x defaults to it):
+# the image counts with gcov and prints its counters on the console once main() returns
+COVERAGE_KCONFIG = ("CONFIG_COVERAGE=y", "CONFIG_COVERAGE_DUMP=y")
+NO_COVERAGE = re.compile(r"\bCOVERAGE\b.*was assigned the value")   # Kconfig refused it
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,7 @@ class Built:
     log: Path
     seconds: float
     sha256: str
+    coverage: bool = False      # built with COVERAGE_KCONFIG: its gcov data is dumped on the UART
 
 
 def build(*, source: Path, board: str, build_dir: Path, log_path: Path, workspace, toolchain,
@@ -133,6 +138,10 @@ def _failed(board: str, rc: int, log_path: Path):
                          "pip install -r <workspace>/zephyr/scripts/requirements-base.txt into "
                          f"this Python (harness setup does it); full build log: {log_path}")
     first = first_error(text)
+    if NO_COVERAGE.search(text):
+        raise BuildError(f"{board} cannot be built with coverage: its Zephyr board does not "
+                         "select HAS_COVERAGE_SUPPORT", f"run it without --coverage; full build "
+                         f"log: {log_path}")
     raise BuildError(f"west build for {board} failed (rc {rc}): {first}",
                      f"full build log: {log_path}")
 

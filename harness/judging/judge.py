@@ -12,6 +12,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from harness.judging.expect import Expectation
+from harness.judging.gcov_dump import GcovDump
 from harness.judging.lines import Splicer
 from harness.judging.matcher import Matcher, Violation
 from harness.judging.triage import END_MARKERS, FaultDump
@@ -20,6 +21,8 @@ from harness.judging.verdict import Outcome, Verdict
 DUMP_GRACE_S = 0.5     # host seconds to wait for the rest of a fault dump
 TAIL = 20
 DEFAULT_SETTLE_S = 0.2  # host seconds of capture after completion (adapters set their own)
+DUMP_START_WAIT_S = 5.0  # host seconds after completion for a coverage image's dump to start
+DUMP_OVERTIME_S = 30.0  # host seconds more, once, for a gcov dump under way at the deadline
 
 
 @dataclass
@@ -50,9 +53,29 @@ class Judge:
         self._done_at: float | None = None
         self.settle_s = DEFAULT_SETTLE_S          # the capture window, unless the spec sets one
         self.settle_guest_s: float | None = None  # ... or this much guest time, where reported
+        self.gcov: GcovDump | None = None         # --coverage: the firmware's gcov dump
+        self._overtime_given = False
+
+    def expect_gcov_dump(self) -> GcovDump:
+        """A coverage image: after completion, wait for its gcov dump to end (the
+        capture window starts then); dump lines are not the firmware's log."""
+        self.gcov = GcovDump()
+        return self.gcov
+
+    def overtime_s(self) -> float:
+        """Host seconds more to give a run at its deadline: once, while a gcov dump is
+        under way, so that a long dump is not cut short by the time budget."""
+        if self.gcov is None or not self.gcov.dumping or self._overtime_given:
+            return 0.0
+        self._overtime_given = True
+        return DUMP_OVERTIME_S
 
     def feed(self, lineno: int, text: str, t: float) -> None:
         """A UART line; a log line split by another one is reassembled first (Splicer)."""
+        if self.gcov is not None and self.gcov.feed(text):
+            if not self.gcov.dumping and self._done_at is not None:
+                self._done_at = max(self._done_at, t)      # the window starts after a dump
+            return
         for n, line in self.splicer.feed(lineno, text):
             self._feed(n, line, t)
 
@@ -106,12 +129,20 @@ class Judge:
             return self.dump.complete or now - self._fatal_at >= DUMP_GRACE_S
         if self.forbidden or self.matcher.violation:
             return True
-        if self._done_at is None:
+        if self._done_at is None or self._awaiting_dump(now):
             return False
         if self.spec.after_success_s is None and self.settle_guest_s is not None \
                 and guest_since_done is not None and guest_since_done >= self.settle_guest_s:
             return True
         return now - self._done_at >= self.window_s
+
+    def _awaiting_dump(self, now: float) -> bool:
+        """A coverage run waits for its dump to end, and up to DUMP_START_WAIT_S host
+        seconds after completion for one to start (main() returns after its last line)."""
+        if self.gcov is None:
+            return False
+        return self.gcov.dumping or (self.gcov.status == "absent"
+                                     and now - self._done_at < DUMP_START_WAIT_S)
 
     @property
     def window_s(self) -> float:
@@ -130,6 +161,8 @@ class Judge:
             evidence["recorded"] = list(self.matcher.recording)
         if self.splicer.notes:
             evidence["reassembled"] = list(self.splicer.notes)
+        if self.gcov is not None:
+            evidence["coverage_dump"] = self.gcov.summary()
         testcases = getattr(self.matcher, "testcases", lambda: [])()
         if testcases:
             evidence["testcases"] = testcases

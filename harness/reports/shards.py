@@ -3,7 +3,8 @@
 `split`: part K of N of the selected runs, deterministic and balanced by the
 run times of a previous summary.json (longest first onto the least-loaded part;
 runs without a known time count as the median of the known ones, or 1 s).
-`merge`: several shards' summary.json and junit.xml into one report.
+`merge`: several shards' summary.json and junit.xml into one report, and the coverage
+of their runs (where measured) into one coverage report.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import statistics
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from harness.coverage import merge as coverage_merge
 from harness.errors import UsageError
 from harness.judging.verdict import Verdict, worst
 
@@ -73,6 +75,8 @@ def merge(dirs: list[str], out: Path) -> dict:
             raise UsageError(f"{base} holds no readable summary.json and junit.xml: {exc}",
                              "pass the --out directory of each shard's `harness matrix`") from None
     runs = [r for s in summaries for r in s["runs"]]
+    traces = [t for d, s in zip(dirs, summaries) for t in coverage_merge.tracefiles(
+        s["runs"], Path(d).parent if Path(d).name == "matrix" else Path(d))]
     verdict = worst([Verdict.__members__.get(r["verdict"], Verdict.HARNESS_ERROR) for r in runs]
                     + [Verdict[s["verdict"]] for s in summaries if s.get("verdict") in Verdict.__members__])
     merged = {"verdict": verdict.label, "exit_code": verdict.code,
@@ -81,6 +85,8 @@ def merge(dirs: list[str], out: Path) -> dict:
                                                  "shard")} for s in summaries],
               "runs": runs, "cancelled": [c for s in summaries for c in s.get("cancelled", [])]}
     out.mkdir(parents=True, exist_ok=True)
+    if traces:                      # coverage of every run that measured it, as one report
+        merged["coverage"] = coverage_merge.merge(traces, out / "coverage")
     (out / "summary.json").write_text(json.dumps(merged, indent=2) + "\n")
     suite = ET.Element("testsuite", name="harness-matrix")
     for attr in ("tests", "failures", "errors", "skipped"):

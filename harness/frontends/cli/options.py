@@ -35,6 +35,10 @@ def audit(p) -> None:
                    "(audit: threads:); Armv7-M boards under QEMU (see docs/domain-audit.md)")
     p.add_argument("--no-audit-domains", dest="audit_domains", action="store_false",
                    help="no domain audit, also where the app's expectation audits by default")
+    p.add_argument("--coverage", action="store_true",
+                   help="measure code coverage: the gcov image on QEMU (the board must support "
+                   "coverage), HTML, Cobertura and LCOV in each run directory "
+                   "(see docs/coverage-and-footprint.md)")
 
 
 def selection(p) -> None:
@@ -123,13 +127,15 @@ def say(msg: str) -> None:
 
 
 def session(args, environ: dict):
-    return config.make_session(
+    made = config.make_session(
         environ, args.workspace, args.out, getattr(args, "timeout", None),
         getattr(args, "pristine", False), not getattr(args, "no_isolation", False),
         getattr(args, "renode", None), say=say,
         reuse_emulators=not args.no_reuse, board_dirs=args.board_dirs,
         audit_domains=getattr(args, "audit_domains", None),
         default_timeout_s=getattr(args, "project_timeout", None), lab=getattr(args, "lab", None))
+    made.coverage = getattr(args, "coverage", False)    # gcov images (harness.coverage)
+    return made
 
 
 def report_repeats(session, results, repeat: int) -> list[dict]:

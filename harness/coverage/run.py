@@ -1,0 +1,105 @@
+"""Coverage in a run: which runs measure it, and the reports once the run ended."""
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from pathlib import Path
+
+from harness.build import west_build
+from harness.coverage import gcov
+from harness.errors import HarnessError, SetupError
+
+METHOD = "gcov"
+GCC_MAJOR = re.compile(r"\) (\d+)\.\d+\.\d+")      # gcc --version: "... (Debian ...) 12.2.1 ..."
+EMULATORS = ("qemu",)               # where the gcov image runs (Renode: not yet)
+IMAGE_NOTE = ("the gcov-instrumented image, not the one the isolation certificate covers "
+              "(its code and layout differ; every thread may write the counters)")
+
+
+def wanted(session, board, emulator: str) -> bool:
+    """Whether a run of `board` on `emulator` boots the gcov image; SetupError where the
+    workspace's gcov runtime cannot write the toolchain's format."""
+    if not (session.coverage and emulator in EMULATORS):
+        return False
+    check_runtime(session.workspace.zephyr_base, session.builds.toolchain(board).version)
+    return True
+
+
+def check_runtime(zephyr_base: Path, toolchain_version: str) -> None:
+    """GCC 12 changed the .gcda format (an object checksum, longer function records);
+    Zephyr's gcov runtime (subsys/testsuite/coverage) writes it from 3.2 on. An older
+    runtime built by GCC 12 or later would dump data no gcov reads."""
+    gcc = GCC_MAJOR.search(toolchain_version)
+    header = zephyr_base / "subsys" / "testsuite" / "coverage" / "coverage.h"
+    try:
+        knows_12 = "GCOV_12_FORMAT" in header.read_text()
+    except OSError:
+        raise SetupError(f"the workspace has no gcov runtime ({header})",
+                         "--coverage needs Zephyr's subsys/testsuite/coverage") from None
+    if gcc and int(gcc.group(1)) >= 12 and not knows_12:
+        raise SetupError(f"--coverage: the gcov runtime of the Zephyr at {zephyr_base} predates "
+                         f"GCC 12's .gcda format, and the toolchain is GCC {gcc.group(1)} "
+                         f"({toolchain_version})", "use a Zephyr 3.2 or later workspace "
+                         "(--workspace), or a GCC 11 or older toolchain")
+
+
+def expect_dump(judge, built) -> None:
+    """A gcov image: the judge waits for its dump and keeps it out of the log."""
+    if built.coverage:
+        judge.expect_gcov_dump()
+
+
+def conclude(coverage: bool, result, judge, built, toolchain, workspace,
+             environ: dict) -> dict | None:
+    """result.coverage: the reports and totals of a gcov run, or why there are none."""
+    if not coverage:
+        return None
+    if not built.coverage:
+        return {"status": "not collected", "method": None,
+                "reason": f"--coverage runs on {', '.join(EMULATORS)}; {result.emulator} "
+                          "runs the unmodified image"}
+    dump = judge.gcov
+    found = {"status": dump.status, "method": METHOD, "image": IMAGE_NOTE,
+             "dump": dump.summary()}
+    if dump.status != "complete":
+        found["reason"] = dump.reason()
+        return found
+    t0 = time.monotonic()
+    try:
+        found.update(_reports(dump, built, result.run_dir, toolchain, workspace, environ))
+    except (HarnessError, OSError) as exc:
+        found.update(status="report failed", reason=str(exc))
+    result.timings["coverage_s"] = round(time.monotonic() - t0, 3)
+    return found
+
+
+def _reports(dump, built, run_dir: Path, toolchain, workspace, environ: dict) -> dict:
+    tree = run_dir / gcov.TREE_DIR
+    placed = gcov.write_tree(dump, built.build_dir, tree)
+    base = workspace.zephyr_base
+    app_dir = west_build.cached_source(built.build_dir)
+    roots = [base] + ([app_dir] if app_dir and not app_dir.is_relative_to(base) else [])
+    out = run_dir / gcov.REPORT_DIR
+    try:
+        found = gcov.gcovr(tree, out, gcov.gcov_tool(toolchain.addr2line, environ), roots,
+                           base, run_dir / "coverage.log")
+    finally:
+        shutil.rmtree(tree, ignore_errors=True)
+    files = gcov.outputs(out)
+    per_file = found.pop("files")
+    found["app_sources"] = _app_lines(per_file, app_dir, base)
+    found["files"] = len(per_file)
+    found["gcda"] = placed
+    found["reports"] = {k: str(v) for k, v in files.items()}
+    found["root"] = str(base)                 # gcovr's names are relative to it
+    return found
+
+
+def _app_lines(per_file: dict, app_dir: Path | None, base: Path) -> dict:
+    """[covered, total] lines of each source of the app itself (gcovr's names)."""
+    if app_dir is None:
+        return {}
+    prefix = str(app_dir.relative_to(base)) if app_dir.is_relative_to(base) else str(app_dir)
+    return {name: lines for name, lines in per_file.items()
+            if name.startswith(prefix.rstrip("/") + "/")}

@@ -1,0 +1,272 @@
+"""Coverage (--coverage): the gcov dump on the UART (pure: both Zephyr formats, garbled
+and cut-short dumps), the judge waiting for the dump's end before the run stops, and for
+real, prod_consumer on mps2_an385 under QEMU: the gcov image dumps, gcovr makes HTML,
+Cobertura and LCOV whose contents agree with each other, with lines of the sample's own
+sources covered."""
+import json
+import os
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from harness.judging import expect
+from harness.judging.gcov_dump import GcovDump
+from harness.judging.judge import DUMP_OVERTIME_S, DUMP_START_WAIT_S, Ending, Judge
+from harness.reports import report
+
+GCDA = b"adcg" + bytes(range(12))        # a .gcda starts with its magic word
+SPEC = {"events": {"done": {"literal": "SUCCESS", "final": True}}}
+
+
+def z3_record(name: str, data: bytes) -> str:
+    """How Zephyr 3.x prints one file: '*<name><' then ' %02x' per byte."""
+    return f"*{name}<" + "".join(f" {b:02x}" for b in data)
+
+
+def z4_record(name: str, data: bytes) -> str:
+    return f"*{name}<{data.hex()}"
+
+
+def test_both_zephyr_formats_give_the_gcda_bytes():
+    for record in (z3_record, z4_record):
+        dump = GcovDump()
+        lines = ["GCOV_COVERAGE_DUMP_START", record("/b/zephyr/kernel/sched.c.gcda", GCDA),
+                 record("/b/app/main.c.gcda", GCDA[:8]), "GCOV_COVERAGE_DUMP_END"]
+        assert all(dump.feed(t) for t in lines)
+        assert dump.status == "complete" and dump.files["/b/app/main.c.gcda"] == [GCDA[:8]]
+        assert dump.summary()["files"] == 2 and dump.summary()["bytes"] == len(GCDA) + 8
+
+
+def test_a_foreign_line_inside_a_dump_goes_to_the_log_and_a_broken_record_is_garbled():
+    dump = GcovDump()
+    assert dump.feed("GCOV_COVERAGE_DUMP_START")
+    assert not dump.feed("I: sample_driver_foo_isr: param=0x1 count=3")    # the firmware's
+    assert dump.feed(z4_record("/b/a.c.gcda", GCDA)[:-3])                  # odd hex: broken
+    assert dump.feed("GCOV_COVERAGE_DUMP_END")
+    assert dump.status == "garbled" and dump.garbled == ["/b/a.c.gcda"]
+    assert "did not decode" in dump.reason() and "printed into them" in dump.reason()
+    heap = GcovDump()
+    for t in ("GCOV_COVERAGE_DUMP_START", "*/b/big.c.gcda<No memory available to continue dump",
+              "GCOV_COVERAGE_DUMP_END"):
+        heap.feed(t)
+    assert heap.status == "garbled" and "No memory available" in heap.reason()
+
+
+def test_a_dump_without_its_end_is_cut_short_never_low_coverage():
+    dump = GcovDump()
+    for t in ("GCOV_COVERAGE_DUMP_START", z4_record("/b/a.c.gcda", GCDA)):
+        dump.feed(t)
+    assert dump.status == "cut short" and dump.dumping
+    assert dump.reason().startswith("the gcov dump was cut short: 1 file(s) read")
+    assert GcovDump().status == "absent" and not GcovDump().feed("*x<00")   # outside a dump
+
+
+def judge_with_dump() -> Judge:
+    judge = Judge(expect.parse(SPEC))
+    judge.settle_s = 0.05
+    judge.expect_gcov_dump()
+    return judge
+
+
+def test_the_judge_waits_for_the_end_of_the_dump_then_the_capture_window():
+    judge = judge_with_dump()
+    judge.feed(1, "SUCCESS", 1.0)
+    assert judge.completed and not judge.should_stop(1.5)       # no dump yet: waiting
+    judge.feed(2, "GCOV_COVERAGE_DUMP_START", 1.6)
+    judge.feed(3, z3_record("/b/a.c.gcda", GCDA), 2.0)
+    assert not judge.should_stop(100.0)                          # under way: never cut
+    assert judge.overtime_s() == DUMP_OVERTIME_S and judge.overtime_s() == 0.0   # once
+    judge.feed(4, "GCOV_COVERAGE_DUMP_END", 3.0)
+    assert not judge.should_stop(3.01) and judge.should_stop(3.06)  # the window follows it
+    out = judge.outcome(Ending("stopped"))
+    assert out.verdict.label == "PASS" and out.evidence["coverage_dump"]["status"] == "complete"
+    assert all("GCOV" not in line for line in out.evidence["last_lines"])   # not the log
+
+
+def test_no_dump_stops_after_the_wait_and_a_cut_dump_is_said_to_be_cut():
+    judge = judge_with_dump()
+    judge.feed(1, "SUCCESS", 1.0)
+    assert not judge.should_stop(1.0 + DUMP_START_WAIT_S - 0.1)
+    assert judge.should_stop(1.0 + DUMP_START_WAIT_S)
+    assert judge.outcome(Ending("stopped")).evidence["coverage_dump"]["status"] == "absent"
+    cut = judge_with_dump()
+    for n, t in enumerate(["SUCCESS", "GCOV_COVERAGE_DUMP_START",
+                           z4_record("/b/a.c.gcda", GCDA)]):
+        cut.feed(n, t, 1.0)
+    out = cut.outcome(Ending("timeout", detail="30 s of host time"))
+    assert out.verdict.label == "PASS"      # the firmware did its job; the dump did not end
+    assert out.evidence["coverage_dump"] == {"status": "cut short", "dumps": 1, "files": 1,
+                                             "bytes": 16, "garbled": [], "firmware_said": []}
+
+
+def test_the_summary_line_says_coverage_or_why_not():
+    assert report.coverage_note({"status": "complete", "line_percent": 41.26,
+                                 "method": "gcov"}) == "  coverage=41.3% lines (gcov)"
+    assert report.coverage_note({"status": "cut short"}) == "  coverage=CUT-SHORT"
+    assert report.coverage_note(None) == ""
+
+
+def test_the_gcda_tree_sits_beside_copies_of_the_builds_gcno(tmp_path):
+    from harness.coverage import gcov
+    build = tmp_path / "build"
+    (build / "zephyr" / "kernel").mkdir(parents=True)
+    (build / "zephyr" / "kernel" / "sched.c.gcno").write_bytes(b"oncg")
+    dump = GcovDump()
+    for t in ("GCOV_COVERAGE_DUMP_START", z4_record(f"{build}/zephyr/kernel/sched.c.gcda", GCDA),
+              z4_record("/elsewhere/x.c.gcda", GCDA),
+              z4_record(f"{build}/zephyr/nognco.c.gcda", GCDA), "GCOV_COVERAGE_DUMP_END"):
+        dump.feed(t)
+    placed = gcov.write_tree(dump, build, tmp_path / "tree")
+    assert placed == {"placed": 1, "outside_build": ["/elsewhere/x.c.gcda"],
+                      "without_gcno": [f"{build}/zephyr/nognco.c.gcda"]}
+    assert (tmp_path / "tree" / "zephyr" / "kernel" / "sched.c.gcda").read_bytes() == GCDA
+    assert (tmp_path / "tree" / "zephyr" / "kernel" / "sched.c.gcno").read_bytes() == b"oncg"
+    assert gcov.gcov_tool("/usr/bin/arm-none-eabi-addr2line", {"PATH": "/usr/bin"}) \
+        .endswith("arm-none-eabi-gcov") or not Path("/usr/bin/arm-none-eabi-gcov").exists()
+
+
+def test_a_shards_tracefile_is_found_below_its_root_here(tmp_path):
+    from harness.coverage import merge
+    trace = tmp_path / "runs" / "app" / "b.qemu" / "1" / "coverage" / "coverage.json"
+    trace.parent.mkdir(parents=True)
+    trace.write_text("{}")
+    elsewhere = "/ci/job/out/runs/app/b.qemu/1/coverage/coverage.json"
+    runs = [{"coverage": {"status": "complete", "reports": {"json": elsewhere}, "root": "/z"}},
+            {"coverage": {"status": "cut short"}}, {"coverage": None}]
+    assert merge.tracefiles(runs, tmp_path) == [(trace, "/z")]
+
+
+# -- for real: QEMU, mps2_an385, prod_consumer ----------------------------------------------
+WS_43 = Path.home() / "zephyrproject-4.3"
+
+
+@pytest.fixture(scope="module")
+def coverage_run(zephyr_workspace, tmp_path_factory):
+    """On Zephyr 4.3: the gcov runtime of 3.0.99 predates GCC 12's format (below)."""
+    from harness.frontends.cli import main
+    if not (WS_43 / "zephyr" / "VERSION").is_file():
+        pytest.skip(f"no Zephyr 4.3 workspace at {WS_43} (docs/zephyr-versions.md)")
+    out = tmp_path_factory.mktemp("coverage")
+    code = main(["run", "--workspace", str(WS_43), "--board", "mps2_an385", "--emulator",
+                 "qemu", "--out", str(out), "--no-isolation", "--coverage"])
+    run = (out / "runs" / "prod_consumer" / "mps2_an385.qemu" / "latest").resolve()
+    return code, run, json.loads((run / "result.json").read_text()), out
+
+
+@pytest.mark.integration
+def test_a_coverage_run_passes_and_reports_lines_of_the_sample(coverage_run):
+    code, run, result = coverage_run[:3]
+    cov = result["coverage"]
+    assert code == 0 and result["verdict"] == "PASS", result["reason"]
+    assert cov["status"] == "complete" and cov["method"] == "gcov"
+    assert cov["dump"]["files"] > 50 and cov["gcda"]["placed"] == cov["dump"]["files"]
+    assert 0 < cov["lines_covered"] < cov["lines_total"]
+    sample = {Path(name).name: lines for name, lines in cov["app_sources"].items()}
+    assert sample["main.c"][0] > 0 and sample["app_b.c"][0] > 0       # the sample's own code
+    assert "certificate" in cov["image"] and "not the one" in cov["image"]
+    assert not (run / "gcov").exists()                                 # the tree is removed
+    assert "GCOV_COVERAGE_DUMP_END" in (run / "uart.raw").read_text(errors="replace")
+
+
+@pytest.mark.integration
+def test_the_three_reports_agree_line_for_line(coverage_run):
+    _, run, result, _ = coverage_run
+    cov = result["coverage"]
+    reports = {k: Path(v) for k, v in cov["reports"].items()}
+    # Cobertura: one class per source file, one <line> per instrumented line
+    classes = ET.parse(reports["cobertura"]).getroot().iter("class")
+    cobertura = {c.get("filename"): c.findall("lines/line") for c in classes}
+    assert len(cobertura) == cov["files"]
+    main_c = next(k for k in cobertura if k.endswith("prod_consumer/src/main.c"))
+    covered, total = cov["app_sources"][main_c]
+    assert len(cobertura[main_c]) == total
+    assert sum(int(ln.get("hits")) > 0 for ln in cobertura[main_c]) == covered
+    # LCOV: one SF: record per file, DA: per line, LH/LF totals
+    lcov = reports["lcov"].read_text().split("end_of_record")
+    assert sum("SF:" in rec for rec in lcov) == cov["files"]
+    rec = next(r for r in lcov if "prod_consumer/src/main.c" in r)
+    assert sum(ln.startswith("DA:") for ln in rec.splitlines()) == total
+    assert f"LH:{covered}" in rec and f"LF:{total}" in rec
+    # HTML: an index naming the file, and a page per file with its lines
+    index = reports["html"].read_text()
+    assert "main.c" in index and "app_b.c" in index
+    pages = [p for p in reports["html"].parent.glob("index.*.html") if "main.c" in p.name]
+    assert pages and "k_thread_join" in pages[0].read_text()
+
+
+@pytest.mark.integration
+def test_the_run_line_junit_and_result_say_coverage(coverage_run):
+    _, run, result, _ = coverage_run
+    props = {p.get("name"): p.get("value")
+             for p in ET.parse(run / "junit.xml").getroot().iter("property")}
+    assert props["coverage"] == "complete" and props["coverage_method"] == "gcov"
+    assert float(props["coverage_lines_percent"]) == pytest.approx(
+        result["coverage"]["line_percent"])
+    assert result["timings"]["coverage_s"] > 0
+
+
+@pytest.mark.integration
+def test_the_coverage_image_is_built_apart_from_the_plain_one(coverage_run):
+    _, run, result, _ = coverage_run
+    elf = Path(result["provenance"]["elf"])
+    assert elf.parts[-3].endswith(".coverage")            # build/prod_consumer/<board>.coverage
+    config = (elf.parent / ".config").read_text()
+    assert "CONFIG_COVERAGE=y" in config and "CONFIG_COVERAGE_DUMP=y" in config
+    assert os.path.getsize(elf) > 0
+    assert result["footprint"]["image"] == "gcov"       # never compared with plain builds
+    assert "gcov_coverage_dump" in {s["name"] for s in result["footprint"]["largest"]} or \
+        result["footprint"]["sections"].get("_GCOV_BSS_SECTION_NAME") or \
+        any("gcov" in name for name in result["footprint"]["sections"])
+
+
+@pytest.mark.integration
+def test_a_gcov_runtime_older_than_the_toolchains_format_is_a_setup_error(zephyr_workspace,
+                                                                          tmp_path, capsys):
+    """Zephyr 3.0.99's runtime writes the pre-GCC-12 .gcda format: with Debian's GCC 12
+    its dump would be unreadable, so the run says so before building anything."""
+    from harness.coverage.run import check_runtime
+    from harness.errors import SetupError
+    from harness.frontends.cli import main
+    if (zephyr_workspace.zephyr_base / "subsys/testsuite/coverage/coverage.h").read_text() \
+            .count("GCOV_12_FORMAT"):
+        pytest.skip("the default workspace's gcov runtime knows GCC 12's format")
+    with pytest.raises(SetupError, match="predates GCC 12"):
+        check_runtime(zephyr_workspace.zephyr_base, "arm-none-eabi-gcc (x) 12.2.1 20221205")
+    check_runtime(zephyr_workspace.zephyr_base, "arm-none-eabi-gcc (x) 10.3.1 20210824")
+    assert main(["run", "--board", "mps2_an385", "--emulator", "qemu", "--out", str(tmp_path),
+                 "--no-isolation", "--coverage"]) == 8
+    assert "predates GCC 12's .gcda format" in capsys.readouterr().out
+    assert not (tmp_path / "build" / "prod_consumer" / "mps2_an385.coverage").exists()
+
+
+@pytest.mark.integration
+def test_shards_of_a_matrix_merge_their_coverage(coverage_run, tmp_path, capsys):
+    """Two `harness matrix --coverage` outputs (prod_consumer; samples/hello_world as a
+    test suite) merged by `harness report merge`: one report with both samples' sources,
+    every file's covered lines at least those of either run."""
+    from harness.frontends.cli import main
+    shard_a, shard_b = coverage_run[3], tmp_path / "shard-b"
+    common = ["--workspace", str(WS_43), "--board", "mps2_an385", "--emulator", "qemu",
+              "--no-isolation", "--coverage", "-j", "1"]
+    assert main(["matrix", "--app", "prod_consumer", "--out", str(shard_a), *common]) == 0
+    assert main(["matrix", "-T", str(WS_43 / "zephyr" / "samples" / "hello_world"),
+                 "--out", str(shard_b), *common]) == 0
+    capsys.readouterr()
+    merged_dir = tmp_path / "merged"
+    assert main(["report", "merge", str(shard_a), str(shard_b), "--out", str(merged_dir)]) == 0
+    assert "merged coverage of 2 run(s)" in capsys.readouterr().out
+    merged = json.loads((merged_dir / "summary.json").read_text())["coverage"]
+    parts = [json.loads(Path(r["coverage"]["reports"]["summary"]).read_text())
+             for d in (shard_a, shard_b)
+             for r in json.loads((d / "matrix" / "summary.json").read_text())["runs"]]
+    per_run = [{f["filename"]: f["line_covered"] for f in p["files"]} for p in parts]
+    total = json.loads(Path(merged["reports"]["summary"]).read_text())
+    merged_files = {f["filename"]: f["line_covered"] for f in total["files"]}
+    assert any(n.endswith("prod_consumer/src/app_b.c") for n in merged_files)
+    assert any(n.endswith("hello_world/src/main.c") for n in merged_files)
+    for run in per_run:
+        assert all(merged_files[name] >= covered for name, covered in run.items())
+    assert merged["lines_covered"] > max(p["line_covered"] for p in parts)
+    lcov = Path(merged["reports"]["lcov"]).read_text()
+    assert lcov.count("end_of_record") == merged["files"] == len(merged_files)
