@@ -40,7 +40,9 @@ class Builds:
     def toolchain(self, board) -> Toolchain:
         with self._guard:
             if board.arch not in self._toolchains:
-                self._toolchains[board.arch] = self._find_toolchain(board.arch, self.environ)
+                self._toolchains[board.arch] = toolchain_mod.for_workspace(
+                    self._find_toolchain(board.arch, self.environ), self.workspace.zephyr_base,
+                    self.environ)
             return self._toolchains[board.arch]
 
     def firmware(self, app, board, before_compile=None, coverage: bool = False) -> Built:

@@ -73,12 +73,49 @@ def _gnuarmemb(arch: str, environ: dict) -> Toolchain | None:
                      addr2line=which("arm-none-eabi-addr2line", environ))
 
 
-def _llvm(arch: str, environ: dict) -> Toolchain | None:
+def for_workspace(found: Toolchain, zephyr_base: Path, environ: dict) -> Toolchain:
+    """`found`, or where the workspace's LLVM toolchain needs a newer clang than it (Zephyr
+    4.3 passes `clang --config=FILE`, which clang learnt in 16), the newest LLVM that has
+    it; a SetupError that says so when there is none."""
+    if found.variant != "llvm":
+        return found
+    needed = clang_needed(zephyr_base)
+    if not needed or clang_major(found.version) >= needed:
+        return found
+    newer = _llvm("x86", environ, needed)
+    if newer is None:
+        raise SetupError(f"this Zephyr builds x86 boards with `clang --config=...`, which needs "
+                         f"clang {needed} or newer; found {found.version or 'an older clang'}",
+                         f"install one: apt-get install clang-{needed} lld-{needed} "
+                         f"llvm-{needed} libclang-rt-{needed}-dev (.ci/apt-packages.txt does), "
+                         "or a Zephyr SDK")
+    return newer
+
+
+def clang_needed(zephyr_base: Path) -> int | None:
+    """The oldest clang the workspace's LLVM toolchain file works with, where it says."""
+    try:
+        text = (Path(zephyr_base) / "cmake" / "toolchain" / "llvm" / "target.cmake").read_text()
+    except OSError:
+        return None
+    return 16 if "--config=" in text else None
+
+
+def clang_major(version: str) -> int:
+    import re
+    m = re.search(r"clang version (\d+)", version)
+    return int(m.group(1)) if m else 0
+
+
+def _llvm(arch: str, environ: dict, min_major: int = 0) -> Toolchain | None:
     clang = which("clang", environ)
     roots = [str(Path(clang).resolve().parent.parent)] if clang else []
-    roots += sorted(glob.glob("/usr/lib/llvm-*"), reverse=True)
+    roots += sorted(glob.glob("/usr/lib/llvm-*"), reverse=True,
+                    key=lambda r: int(r.rsplit("-", 1)[-1]) if r.rsplit("-", 1)[-1].isdigit() else 0)
     for root in roots:
         builtins = glob.glob(f"{root}/lib/clang/*/lib/linux/libclang_rt.builtins-i386.a")
+        if min_major and clang_major(tool_version((f"{root}/bin/clang", "--version"))) < min_major:
+            continue
         if Path(root, "bin", "clang").exists() and builtins:
             # clang -m32 asks for a bare libgcc; the compiler-rt builtins supply __udivdi3.
             return Toolchain("llvm", {"LLVM_TOOLCHAIN_PATH": root},
