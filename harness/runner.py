@@ -301,12 +301,13 @@ class Session:
 
     def boot(self, result: RunResult, board, emu: str, built, judge,
              timeout_s: float | None = None, cancel=None) -> RunResult:
-        emulator = self.emulators.adapter(board, emu, result.run_dir)
-        emulator.build_dir = built.build_dir
+        emulator = self._adapter(board, emu, result.run_dir, built)
         settings = emulator.settings
         result.provenance["emulator"] = f"{emu}: {emulator.version()}"
         timeout = (self.timeout_s or timeout_s or self.default_timeout_s
                    or float(settings.get("timeout_s", 30)))
+        if hasattr(judge, "drive"):            # a pytest or shell scenario drives the board
+            return self._driven(result, board, emu, built, judge, timeout, cancel)
         judge.settle_like(emulator)
         coverage_run.expect_dump(judge, built)
         intent = getattr(getattr(judge, "spec", None), "audit", None)
@@ -338,6 +339,50 @@ class Session:
         return result
 
 
+    def _driven(self, result: RunResult, board, emu: str, built, driver, timeout: float,
+                cancel=None) -> RunResult:
+        """A run whose test code boots the board (one boot per connection of its device)."""
+        platform = boards_mod.zephyr_name(board, self.workspace.version())
+        try:
+            result.outcome, extra = driver.drive(
+                lambda run_dir: self._adapter(board, emu, run_dir, built), built,
+                result.run_dir, platform, timeout, cancel or self.cancel)
+        finally:
+            result.artifacts.update(uart_raw=str(result.run_dir / "uart.raw"),
+                                    emulator_log=str(result.run_dir / f"{emu}.log"),
+                                    pytest_log=str(result.run_dir / "pytest.log"))
+        result.artifacts.update(extra)
+        fault = result.outcome.evidence.get("fault")
+        if fault:
+            fault["trace_resolved"] = symbols.resolve(built.elf, fault["trace"],
+                                                      self.builds.toolchain(board).addr2line)
+        return result
+
+    def run_driven(self, name: str, board, emu: str, driver, timeout_s: float) -> RunResult:
+        """A run of test code that brings its own firmware (a Robot suite whose
+        `Execute Command` lines create the machine): nothing is built or certified."""
+        run_dir = new_run_dir(self.out_dir, name, board.name, emu)
+        result = RunResult(name, board.name, emu,
+                           Outcome(Verdict.HARNESS_ERROR, "the run ended before a verdict"), run_dir)
+        t0 = time.monotonic()
+        try:
+            result.outcome, extra = driver.drive(
+                lambda rd: self.emulators.adapter(board, emu, rd), None, run_dir, board.name,
+                self.timeout_s or timeout_s, self.cancel)
+            result.artifacts.update(extra)
+        except BaseException as exc:            # the one boundary, as in run_one
+            result.outcome = boundary.outcome(exc)
+            if result.verdict is Verdict.INTERRUPTED or not isinstance(exc, (HarnessError, OSError)):
+                raise
+        finally:
+            result.timings["total_s"] = round(time.monotonic() - t0, 3)
+            self.report(result)
+        return result
+
+    def _adapter(self, board, emu: str, run_dir: Path, built):
+        emulator = self.emulators.adapter(board, emu, run_dir)
+        emulator.build_dir = built.build_dir
+        return emulator
 
 
 def agreements(session, app, results: list[RunResult]) -> list[dict]:

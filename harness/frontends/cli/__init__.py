@@ -24,6 +24,7 @@ from harness.frontends.cli import (
     matrix,
     prove,
     report,
+    robot,
     run,
     setup,
 )
@@ -32,7 +33,8 @@ from harness.inputs import apps, project
 from harness.judging.verdict import Verdict
 
 COMMANDS = {"run": run, "check-log": check_log, "matrix": matrix, "report": report,
-            "prove": prove, "setup": setup, "doctor": doctor, "hardware-map": hardware_map}
+            "prove": prove, "setup": setup, "doctor": doctor, "hardware-map": hardware_map,
+            "robot": robot}
 
 
 def parser() -> argparse.ArgumentParser:
