@@ -143,3 +143,31 @@ def test_a_failing_robot_test_fails_the_run_with_its_name(out, tmp_path, capsys)
                "--board", "mps2_an385", "--out", str(out)])
     printed = capsys.readouterr().out
     assert rc == 1 and "FAIL" in printed and "Should Answer After Boot" in printed, printed
+
+
+def test_a_suite_that_brings_its_own_machine_needs_no_app(out, tmp_path, capsys):
+    """No --app: nothing is built or certified; the suite's Execute Command lines make the
+    machine from Renode's platform description and an ELF given as a variable."""
+    elf = out / "build" / "shell_module" / "mps2_an385" / "zephyr" / "zephyr.elf"
+    if not elf.is_file():                      # the tests above build it
+        main(["robot", str(HERE / "data" / "robot" / "renode_style.robot"), "--workspace",
+              str(WS), "--app", str(SHELL_MODULE), "--board", "mps2_an385", "--out", str(out)])
+    repl = Path(__file__).parents[1] / "boards" / "renode" / "mps2_an385.repl"
+    suite = tmp_path / "own_machine.robot"
+    suite.write_text(f"""*** Test Cases ***
+Shell Answers
+    Execute Command           mach create
+    Execute Command           machine LoadPlatformDescription @{repl}
+    Execute Command           sysbus LoadELF @{elf}
+    Create Terminal Tester    sysbus.uart0
+    Start Emulation
+    Wait For Prompt On Uart   uart:~$
+    Write Line To Uart        kernel version
+    Wait For Line On Uart     Zephyr version 4.3
+""")
+    capsys.readouterr()
+    rc = main(["robot", str(suite), "--workspace", str(WS), "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert rc == 0 and "passed   own_machine.Shell Answers" in printed, printed
+    r = json.loads((Path(printed.split("artifacts: ")[1].split()[0]) / "result.json").read_text())
+    assert r["isolation"] is None and r["verdict"] == "PASS"
