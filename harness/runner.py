@@ -219,7 +219,7 @@ class Session:
 
     def _built(self, result: RunResult, app, board, before_compile=None) -> Built:
         built = self.builds.firmware(app, board, before_compile,
-                                     coverage_run.wanted(self, board, result.emulator))
+                                     coverage_run.wanted(self, board, result))
         result.timings["build_s"] = round(built.seconds, 3)
         result.provenance.update(provenance(self, board, built))   # a boot beside it adds its own
         result.footprint = footprint.of(built)
@@ -232,7 +232,7 @@ class Session:
         no-op); that boot counts only if the build gives the very same bytes (sha256),
         else (or if it fails) it is stopped and the new image boots."""
         early = self.builds.earlier_image(app, board, result.run_dir,
-                                          coverage_run.wanted(self, board, emu))
+                                          coverage_run.wanted(self, board, result))
         if early is not None and emulators.lends_boards(emu):   # a board is flashed from
             early.elf.unlink(missing_ok=True)                   # its build, once built
             early = None

@@ -270,3 +270,14 @@ def test_shards_of_a_matrix_merge_their_coverage(coverage_run, tmp_path, capsys)
     assert merged["lines_covered"] > max(p["line_covered"] for p in parts)
     lcov = Path(merged["reports"]["lcov"]).read_text()
     assert lcov.count("end_of_record") == merged["files"] == len(merged_files)
+
+
+def test_the_isolation_probe_and_renode_runs_boot_the_plain_image():
+    """Found by the benchmark: the probe run of a --coverage session was built with gcov."""
+    from types import SimpleNamespace as NS
+
+    from harness.coverage.run import wanted
+    session = NS(coverage=True)             # no workspace or toolchain: never looked at
+    assert not wanted(session, None, NS(app="isolation_probe", emulator="qemu"))
+    assert not wanted(session, None, NS(app="prod_consumer", emulator="renode"))
+    assert not wanted(NS(coverage=False), None, NS(app="prod_consumer", emulator="qemu"))

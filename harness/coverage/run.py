@@ -6,6 +6,7 @@ import shutil
 import time
 from pathlib import Path
 
+from harness import isolation_run
 from harness.build import west_build
 from harness.coverage import gcov
 from harness.errors import HarnessError, SetupError
@@ -17,10 +18,12 @@ IMAGE_NOTE = ("the gcov-instrumented image, not the one the isolation certificat
               "(its code and layout differ; every thread may write the counters)")
 
 
-def wanted(session, board, emulator: str) -> bool:
-    """Whether a run of `board` on `emulator` boots the gcov image; SetupError where the
+def wanted(session, board, result) -> bool:
+    """Whether the run `result` (of its app on `board`) boots the gcov image: never the
+    isolation probe's, whose certificate is about the plain probe. SetupError where the
     workspace's gcov runtime cannot write the toolchain's format."""
-    if not (session.coverage and emulator in EMULATORS):
+    if not (session.coverage and result.emulator in EMULATORS
+            and result.app != isolation_run.PROBE_APP):
         return False
     check_runtime(session.workspace.zephyr_base, session.builds.toolchain(board).version)
     return True
