@@ -281,3 +281,20 @@ def test_the_isolation_probe_and_renode_runs_boot_the_plain_image():
     assert not wanted(session, None, NS(app="isolation_probe", emulator="qemu"))
     assert not wanted(session, None, NS(app="prod_consumer", emulator="renode"))
     assert not wanted(NS(coverage=False), None, NS(app="prod_consumer", emulator="qemu"))
+
+
+@pytest.mark.integration
+def test_the_real_dump_cut_anywhere_is_said_to_be_cut_short(coverage_run, prod_spec):
+    """The real run's UART, ended half-way through its dump (as an emulator stopped too
+    early would): PASS, coverage_dump `cut short` with the files read so far."""
+    _, run, result, _ = coverage_run
+    lines = (run / "uart.raw").read_text(errors="replace").replace("\r", "").splitlines()
+    start = lines.index("GCOV_COVERAGE_DUMP_START")
+    judge = Judge(prod_spec)
+    judge.expect_gcov_dump()
+    for n, text in enumerate(lines[:start + 40]):
+        judge.feed(n + 1, text, 0.0)
+    out = judge.outcome(Ending("exited", 0))
+    assert out.verdict.label == "PASS"
+    assert out.evidence["coverage_dump"]["status"] == "cut short"
+    assert out.evidence["coverage_dump"]["files"] == 39 < result["coverage"]["dump"]["files"]
