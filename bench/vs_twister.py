@@ -193,6 +193,7 @@ def _status(tc) -> str:
 def _norm(status) -> str:
     s = (status or "").lower()
     return {"pass": "passed", "fail": "failed", "skip": "skipped", "filtered": "skipped",
+            "not run": "passed",          # built, not run (4.x); 3.x says passed
             "blocked": "error"}.get(s, s or "passed")
 
 

@@ -178,7 +178,7 @@ class Session:
             return {"status": "INVALID", "summary": f"probe could not run: {exc}"}
 
     def run_one(self, app, board, emu: str, make_judge, certificate=None, *,
-                before_compile=None, build_only: bool = False,
+                before_compile=None, build_only: bool | str = False,
                 timeout_s: float | None = None) -> RunResult:
         """Build, boot and judge once; reports are written whatever happens. With a
         `certificate` (a dict, or a function that gives it once the run is over), a PASS
@@ -192,7 +192,8 @@ class Session:
         try:
             if before_compile or build_only:
                 built = self._built(result, app, board, before_compile)
-                result.outcome = Outcome(Verdict.SKIPPED, "build_only: built, not run") \
+                result.outcome = Outcome(Verdict.SKIPPED, "build_only: built, not run" + (
+                    f" ({build_only})" if isinstance(build_only, str) else "")) \
                     if build_only else result.outcome
                 if not build_only:
                     result = self.boot(result, board, emu, built, make_judge(), timeout_s)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from harness import boundary
@@ -29,6 +29,7 @@ from harness.judging.results import RunResult
 from harness.judging.selection import (
     BoardFacts,
     Selection,
+    not_runnable,
     platform_key_reason,
     skip_reason,
 )
@@ -51,6 +52,8 @@ class Planned:
     board: object               # boards.Board
     emulator: str
     skip: str | None            # the static reason it does not run, or None
+    built_only: str | None = None   # why it is built but not run (twister: "not run")
+    requires: tuple = ()        # the Planned runs whose builds it needs (required_applications)
 
     @property
     def name(self) -> str:
@@ -88,8 +91,34 @@ def plan(found, pairs, zephyr_base: Path, selection: Selection = Selection(),
                 platform_key_reason(s, facts[board.name], keyed) or \
                 ("No robot support for the selected emulator: Robot suites run on Renode"
                  if s.harness == "robot" and emu != "renode" else None)
-            out.append(Planned(s, board, emu, why))
-    return out
+            out.append(Planned(s, board, emu, why, not_runnable(s, selection)))
+    return [_with_required(p, out, facts) for p in out]
+
+
+def _with_required(p: Planned, planned: list[Planned], facts: dict) -> Planned:
+    """twister's required_applications (TestPlan.apply_changes_for_required_applications):
+    each names a scenario (and optionally a platform) whose build the pytest harness gets
+    as --required-build; one that is not planned, or does not run, filters this one."""
+    needed = p.scenario["required_applications"]
+    if p.skip or not needed:
+        return p
+    found = []
+    for req in needed:
+        req = req if isinstance(req, dict) else {"name": str(req)}
+        platform = req.get("platform")
+        match = next((q for q in planned if q.scenario.name == req.get("name")
+                      and q.emulator == p.emulator
+                      and (facts[q.board.name].known_as({platform}) if platform
+                           else q.board.name == p.board.name)), None)
+        if match is None:
+            return replace(p, skip=f"Missing required application {req.get('name')}")
+        if match.skip:
+            return replace(p, skip=f"Required app {match.name} is filtered")
+        if p.scenario.name in {r.get("name") if isinstance(r, dict) else r
+                               for r in match.scenario["required_applications"]}:
+            return replace(p, skip="Circular dependency in required applications")
+        found.append(match)
+    return replace(p, requires=tuple(found))
 
 
 def board_facts(zephyr_base: Path, board, zephyr_version: str = "3.0.0") -> BoardFacts:
@@ -118,10 +147,11 @@ def run(session, p: Planned) -> RunResult:
     if p.skip:
         return skipped(session, p, p.skip)
     make_judge = judge_for(p.scenario, case_ids(session.workspace.zephyr_base))
-    if p.scenario.harness in INTERACTIVE:          # its own test code drives the board
+    if p.scenario.harness in INTERACTIVE and not p.built_only:          # its own test code drives the board
         try:
             driver = driver_for(p.scenario, session.workspace.zephyr_base, session.environ)
             driver.check()
+            driver.required_builds = [_build_of(session, q) for q in p.requires]
         except HarnessError as exc:
             return skipped(session, p, str(exc), boundary.outcome(exc).verdict)
         make_judge = lambda: driver                # noqa: E731
@@ -131,8 +161,15 @@ def run(session, p: Planned) -> RunResult:
                                None,
                                make_judge=make_judge,
                                before_compile=_filter_check(session, p),
-                               build_only=p.scenario["build_only"],
+                               build_only=p.scenario["build_only"] or p.built_only or False,
                                timeout_s=float(p.scenario["timeout"]))
+
+
+def _build_of(session, p: Planned) -> Path:
+    """The build directory of a required application (built now unless it is already)."""
+    ws = session.workspace
+    facts = board_facts(ws.zephyr_base, p.board, ws.version())
+    return session.builds.firmware(app_of(p.scenario, facts.arch, facts.name), p.board).build_dir
 
 
 def driver_for(s: scenarios.Scenario, zephyr_base: Path, environ: dict):

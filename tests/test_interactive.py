@@ -160,3 +160,25 @@ def test_the_board_script_loads_elf_and_shows_the_uart(tmp_path):
     assert uart == board.emulator("renode")["uart"]
     assert f"showAnalyzer {uart}" in text and "sysbus LoadELF $elf" in text
     assert "LoadPlatformDescription @" in text
+
+
+def test_required_applications_are_found_or_filter_the_scenario_as_twister_does(tmp_path):
+    from types import SimpleNamespace
+
+    from harness.judging.selection import BoardFacts
+    from harness.suite import Planned, _with_required
+    board = SimpleNamespace(name="mps2_an385")
+    facts = {"mps2_an385": BoardFacts("mps2/an385", "arm", aliases=frozenset({"mps2_an385"}))}
+    shell = scenario(tmp_path / "a", "pytest", {}, name="sample.pytest.shell")
+    demo = scenario(tmp_path / "b", "pytest", {}, name="sample.pytest.required_app_demo")
+    demo.keys["required_applications"] = [{"name": "sample.pytest.shell"}]
+    ran, needs = Planned(shell, board, "qemu", None), Planned(demo, board, "qemu", None)
+    assert _with_required(needs, [ran, needs], facts).requires == (ran,)
+    filtered = Planned(shell, board, "qemu", "not selected by --scenario")
+    assert _with_required(needs, [filtered, needs], facts).skip == \
+        "Required app sample.pytest.shell.mps2_an385.qemu is filtered"
+    assert _with_required(needs, [needs], facts).skip == \
+        "Missing required application sample.pytest.shell"
+    on = dict(platform="mps2/an385", name="sample.pytest.shell")
+    demo.keys["required_applications"] = [on]
+    assert _with_required(needs, [ran, needs], facts).requires == (ran,)

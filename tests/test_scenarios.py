@@ -4,7 +4,7 @@ from conftest import DATA
 
 from harness.errors import UsageError
 from harness.inputs import scenarios
-from harness.judging.selection import BoardFacts, Selection, skip_reason
+from harness.judging.selection import BoardFacts, Selection, not_runnable, skip_reason
 
 APP = DATA / "suites" / "app"
 MPS2 = BoardFacts("mps2_an385", "arm", supported=frozenset({"gpio", "counter"}))
@@ -68,11 +68,19 @@ def test_a_file_without_tests_is_a_clear_error(tmp_path):
     ("demo.excluded", "In test case platform exclude"),
     ("demo.big", None),
     ("demo.needs_gpio", "mps2_an385 lacks ['netif'] (depends_on)"),
-    ("demo.fixture", "missing fixture fixture_i2c"),
-    ("demo.keyboard", "harness keyboard is not supported"),
+    ("demo.fixture", None),                       # built, not run (below)
+    ("demo.keyboard", None),
 ])
 def test_static_filters_give_twisters_reasons(loaded, name, reason):
     assert skip_reason(loaded[0][name], MPS2) == reason
+
+
+def test_what_twister_builds_but_does_not_run(loaded):
+    found = loaded[0]
+    assert not_runnable(found["demo.fixture"]) == "missing fixture fixture_i2c"
+    assert not_runnable(found["demo.keyboard"]) == "harness keyboard is not supported"
+    assert not_runnable(found["demo.fixture"], Selection(fixtures=frozenset({"fixture_i2c"}))) is None
+    assert not_runnable(found["demo.base"]) is None
 
 
 def test_selection_by_tag_fixture_and_scenario(loaded):
@@ -81,7 +89,6 @@ def test_selection_by_tag_fixture_and_scenario(loaded):
     assert "no tag" in skip_reason(found["demo.filtered"], MPS2, Selection(tags=frozenset({"base"})))
     assert "excluded" in skip_reason(found["demo.base"], MPS2,
                                      Selection(exclude_tags=frozenset({"userspace"})))
-    assert skip_reason(found["demo.fixture"], MPS2, Selection(fixtures=frozenset({"fixture_i2c"}))) is None
     assert skip_reason(found["demo.base"], MPS2, Selection(names=("demo",))) is None
     assert "--scenario" in skip_reason(found["demo.base"], MPS2, Selection(names=("other",)))
     small = BoardFacts("tiny", "arm", ram_kb=8, flash_kb=16)

@@ -43,7 +43,7 @@ KEYS: dict[str, tuple[str, object]] = {
 INERT = {"type", "build_on_all", "slow", "modules", "extra_sections", "integration_platforms",
          "toolchain_exclude", "toolchain_allow", "platform_type", "levels", "testing",
          "vendor_allow", "vendor_exclude", "simulation_exclude", "seed", "sysbuild",
-         "ignore_qemu_crash", "integration_toolchains", "testcases", "required_applications"}
+         "ignore_qemu_crash", "integration_toolchains", "testcases"}
 CONFIG_KEYS = {"type", "regex", "ordered", "record", "fixture", "repeat", "pytest_root",
                "pytest_args", "pytest_dut_scope", "shell_commands", "shell_commands_file",
                "robot_testsuite", "robot_option", "robot_test_path", "ztest_suite_repeat",

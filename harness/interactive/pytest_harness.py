@@ -41,6 +41,7 @@ class PytestScenario:
         self.environ = environ
         self.config = dict(scenario["harness_config"] or {})
         self.roots = self._roots()
+        self.required_builds: list[Path] = []    # required_applications' build directories
 
     def check(self) -> None:
         """Bad input as UsageError (BAD_INPUT) and a workspace without the plugin as a
@@ -101,6 +102,7 @@ class PytestScenario:
                 data = run_dir / "test_shell.yml"
                 data.write_text(yaml.safe_dump(commands))
                 argv.append(f"--testdata={data}")
+        argv += [f"--required-build={d}" for d in self.required_builds]
         argv += [str(a) for a in self.config.get("pytest_args") or []]
         return argv
 

@@ -58,12 +58,19 @@ def skip_reason(scenario, board: BoardFacts, selection: Selection = Selection())
         (keys["min_ram"] > board.ram_kb, f"not enough RAM ({board.ram_kb} < {keys['min_ram']} KiB)"),
         (keys["min_flash"] > board.flash_kb,
          f"not enough flash ({board.flash_kb} < {keys['min_flash']} KiB)"),
-        (scenario.harness not in SUPPORTED_HARNESSES,
-         f"harness {scenario.harness} is not supported"),
-        (_fixture(scenario) and _fixture(scenario) not in selection.fixtures,
-         f"missing fixture {_fixture(scenario)}"),
     ]
     return next((why for failed, why in checks if failed), None)
+
+
+def not_runnable(scenario, selection: Selection = Selection()) -> str | None:
+    """Why a scenario that is built cannot be run (None: it runs): twister builds it and
+    reports it "not run" (TestInstance.testsuite_runnable): a harness it cannot drive,
+    or a harness_config.fixture not given with --fixture."""
+    if scenario.harness not in SUPPORTED_HARNESSES:
+        return f"harness {scenario.harness} is not supported"
+    if _fixture(scenario) and _fixture(scenario) not in selection.fixtures:
+        return f"missing fixture {_fixture(scenario)}"
+    return None
 
 
 def platform_key_reason(scenario, board: BoardFacts, keyed: dict) -> str | None:
