@@ -135,9 +135,11 @@ def board_facts(zephyr_base: Path, board, zephyr_version: str = "3.0.0") -> Boar
                       sims[0] if sims else "na")
 
 
-def app_of(s: scenarios.Scenario, arch: str = "", platform: str = "") -> App:
-    """The scenario as an app to build for a platform (twister's arch and name)."""
-    return App(s.name, Path(), (), source=s.source, cmake_args=tuple(s.cmake_args()),
+def app_of(s: scenarios.Scenario, arch: str = "", platform: str = "",
+           simulation: str = "") -> App:
+    """The scenario as an app to build for a platform (twister's arch, name, simulator)."""
+    return App(s.name, Path(), (), source=s.source,
+               cmake_args=tuple(s.cmake_args(arch, platform, simulation)),
                extra_configs=tuple(s.kconfig_lines(arch, platform)),
                overlay_confs=tuple(s["extra_overlay_confs"]))
 
@@ -157,7 +159,8 @@ def run(session, p: Planned) -> RunResult:
         make_judge = lambda: driver                # noqa: E731
     ws = session.workspace
     facts = board_facts(ws.zephyr_base, p.board, ws.version())
-    return session.run_checked(app_of(p.scenario, facts.arch, facts.name), p.board, p.emulator,
+    return session.run_checked(app_of(p.scenario, facts.arch, facts.name, facts.simulation),
+                               p.board, p.emulator,
                                None,
                                make_judge=make_judge,
                                before_compile=_filter_check(session, p),
@@ -169,7 +172,8 @@ def _build_of(session, p: Planned) -> Path:
     """The build directory of a required application (built now unless it is already)."""
     ws = session.workspace
     facts = board_facts(ws.zephyr_base, p.board, ws.version())
-    return session.builds.firmware(app_of(p.scenario, facts.arch, facts.name), p.board).build_dir
+    return session.builds.firmware(app_of(p.scenario, facts.arch, facts.name, facts.simulation),
+                                   p.board).build_dir
 
 
 def driver_for(s: scenarios.Scenario, zephyr_base: Path, environ: dict):

@@ -104,3 +104,15 @@ def test_a_root_without_any_suite_is_bad_input_never_nothing_ran(tmp_path):
     (tmp_path / "testcase.yaml").unlink()
     with pytest.raises(UsageError, match="no test suite"):
         discover(tmp_path)
+
+
+def test_extra_args_as_twister_passes_them(tmp_path):
+    (tmp_path / "CMakeLists.txt").write_text("")
+    (tmp_path / "testcase.yaml").write_text(
+        'tests:\n  a.b:\n    extra_args:\n      - CONF_FILE="prj_minimal.conf"\n'
+        '      - CONFIG_X="quoted"\n      - arch:arm:FOO=1\n      - platform:qemu_x86:BAR=2\n'
+        '    required_applications:\n      - name: a.c\n        platform: mps2/an385\n')
+    (s,) = scenarios.load(tmp_path / "testcase.yaml")
+    assert s.cmake_args("arm", "mps2/an385") == ['-DCONF_FILE=prj_minimal.conf',
+                                                 '-DCONFIG_X="quoted"', "-DFOO=1"]
+    assert s["required_applications"] == [{"name": "a.c", "platform": "mps2/an385"}]

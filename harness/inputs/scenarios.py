@@ -35,7 +35,7 @@ KEYS: dict[str, tuple[str, object]] = {
     "simulation_exclude": ("list", []), "seed": ("int", 0),
     # Zephyr 4.x twister (config_parser.testsuite_valid_keys)
     "extra_conf_files": ("list", []), "extra_overlay_confs": ("list", []),
-    "extra_dtc_overlay_files": ("list", []), "required_applications": ("list", []),
+    "extra_dtc_overlay_files": ("list", []), "required_applications": ("items", []),
     "integration_toolchains": ("list", []), "testcases": ("list", []),
     "platform_key": ("list", []),
 }
@@ -96,11 +96,24 @@ class Scenario:
             out += ["CONFIG_ZTEST_SHUFFLE=y"] if config.get("ztest_test_shuffle") else []
         return out
 
-    def cmake_args(self) -> list[str]:
-        """`extra_args` as twister passes them to CMake (`-D` added when missing), then
-        the files and snippets the scenario names (twister 4.x: CONF_FILE,
-        DTC_OVERLAY_FILE, SNIPPET; extra_overlay_confs go into OVERLAY_CONFIG)."""
-        args = [a if a.startswith("-") else f"-D{a}" for a in self.keys["extra_args"]]
+    def cmake_args(self, arch: str = "", platform: str = "", simulation: str = "") -> list[str]:
+        """`extra_args` as twister passes them to CMake (TestInstance cmake and
+        cmake_assemble_args): `arch:`, `platform:` and `simulation:` prefixed ones only
+        where they match, `-D` added when missing, double quotes dropped except in
+        CONFIG_ options; then the files and snippets the scenario names (twister 4.x:
+        CONF_FILE, DTC_OVERLAY_FILE, SNIPPET; extra_overlay_confs go into OVERLAY_CONFIG)."""
+        wanted = {"arch": arch, "platform": platform, "simulation": simulation}
+        args = []
+        for arg in self.keys["extra_args"]:
+            parts = arg.split(":")
+            if parts[0] in wanted and len(parts) == 3:
+                if parts[1] == wanted[parts[0]]:
+                    args.append(parts[2])
+            else:
+                args.append(arg)
+        args = [a if a.startswith(("CONFIG_", "SB_CONFIG_", "-DCONFIG_")) else a.replace('"', "")
+                for a in args]
+        args = [a if a.startswith("-") else f"-D{a}" for a in args]
         for key, var in (("extra_conf_files", "CONF_FILE"),
                          ("extra_dtc_overlay_files", "DTC_OVERLAY_FILE"),
                          ("required_snippets", "SNIPPET")):
@@ -176,6 +189,8 @@ def _typed(data: dict, where: str, warn) -> dict:
 
 def _cast(value, kind: str, where: str):
     try:
+        if kind == "items":                   # a list of mappings, kept as they are
+            return list(value) if isinstance(value, list) else [value]
         if kind in ("set", "list"):
             items = value.split() if isinstance(value, str) else list(value or [])
             return set(map(str, items)) if kind == "set" else [str(i) for i in items]
