@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -169,11 +170,16 @@ def run(session, p: Planned) -> RunResult:
 
 
 def _build_of(session, p: Planned) -> Path:
-    """The build directory of a required application (built now unless it is already)."""
+    """The build directory of a required application (built now unless it is already),
+    with its build.log inside, where twister keeps it (tests look for it there)."""
     ws = session.workspace
     facts = board_facts(ws.zephyr_base, p.board, ws.version())
-    return session.builds.firmware(app_of(p.scenario, facts.arch, facts.name, facts.simulation),
-                                   p.board).build_dir
+    app = app_of(p.scenario, facts.arch, facts.name, facts.simulation)
+    built = session.builds.firmware(app, p.board)
+    log = session.builds.log_path(app.name, p.board.name)
+    if log.is_file():
+        shutil.copyfile(log, built.build_dir / "build.log")
+    return built.build_dir
 
 
 def driver_for(s: scenarios.Scenario, zephyr_base: Path, environ: dict):
