@@ -8,7 +8,9 @@ the number of failed tests (max 250)."""
 from __future__ import annotations
 
 import json
+import socket
 import sys
+import time
 
 from robot.running.builder import TestSuiteBuilder
 
@@ -31,9 +33,22 @@ def prepare(path: str, keywords: str, options: dict):
     return suite
 
 
+def wait_for_server(port: int, seconds: float = 60.0) -> None:
+    """Until Renode's robot server accepts connections (it starts beside this process):
+    renode-keywords' Setup retries its Remote import only once a second."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1.0).close()
+            return
+        except OSError:
+            time.sleep(0.01)
+
+
 def main(spec_path: str) -> int:
     with open(spec_path) as f:
         spec = json.load(f)
+    wait_for_server(spec["port"])
     worst = 0
     for n, path in enumerate(spec["suites"]):
         suite = prepare(path, spec["keywords"], spec["options"])

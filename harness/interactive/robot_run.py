@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+from harness.emulators import renode_aot
+from harness.emulators.renode_host import launch_environment
 from harness.errors import SetupError, UsageError
 from harness.host.deadline import Deadline
 from harness.host.process import OwnedProcess
@@ -85,10 +87,11 @@ class RobotSuites:
         (home / "tmp").mkdir(parents=True, exist_ok=True)
         renode = OwnedProcess([binary, "--robot-server-port", str(port), "--disable-gui"],
                               run_dir / "renode.log", cwd=run_dir, keep_stdin_open=True,
-                              env={**adapter.environ, "HOME": str(home),
-                                   "TMPDIR": str(home / "tmp")})
+                              env={**launch_environment(adapter.environ,
+                                                        renode_aot.images(binary, adapter.environ)),
+                                   "HOME": str(home), "TMPDIR": str(home / "tmp")})
         outputs = [run_dir / f"robot-output{n or ''}.xml" for n in range(len(self.suites))]
-        spec = {"suites": [str(s) for s in self.suites], "keywords": str(keywords),
+        spec = {"suites": [str(s) for s in self.suites], "keywords": str(keywords), "port": port,
                 "outputs": [str(o) for o in outputs], "options": self.options,
                 "variables": [f"{k}:{v}" for k, v in {
                     "SKIP_RUNNING_SERVER": "True", "PORT_NUMBER": port,
