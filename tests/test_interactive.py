@@ -182,3 +182,11 @@ def test_required_applications_are_found_or_filter_the_scenario_as_twister_does(
     on = dict(platform="mps2/an385", name="sample.pytest.shell")
     demo.keys["required_applications"] = [on]
     assert _with_required(needs, [ran, needs], facts).requires == (ran,)
+
+
+def test_the_uart_lines_renode_logged_are_read_for_triage():
+    log = ("16:39:13.9099 [INFO] uart0: [host: 0.16s (+0.16s)|virt: 71.69ms (+71.69ms)] "
+           "\x1b[1;31mE: ***** MPU FAULT *****\x1b[0m\n"
+           "16:39:14.0073 [INFO] mps2_an385: Machine paused.\n"
+           "16:39:14.1 [WARNING] nvic: Unhandled write to offset 0xD2C\n")
+    assert robot_report.uart_lines(log) == ["E: ***** MPU FAULT *****"]

@@ -171,3 +171,25 @@ Shell Answers
     assert rc == 0 and "passed   own_machine.Shell Answers" in printed, printed
     r = json.loads((Path(printed.split("artifacts: ")[1].split()[0]) / "result.json").read_text())
     assert r["isolation"] is None and r["verdict"] == "PASS"
+
+
+def test_a_firmware_fault_during_a_robot_suite_is_a_crash_with_triage(out, tmp_path, capsys):
+    """fault_demo faults in user mode; the Robot test only waits for a line that never
+    comes, but the UART lines Renode logged give the fault, and the run is a CRASH."""
+    suite = tmp_path / "waits.robot"
+    suite.write_text("""*** Test Cases ***
+Waits For Nothing
+    Execute Command           $elf = ${ELF}
+    Execute Command           include ${RESC}
+    Create Terminal Tester    ${UART}
+    Start Emulation
+    Wait For Line On Uart     this line never comes    timeout=3
+""")
+    rc = main(["robot", str(suite), "--workspace", str(WS), "--app", "fault_demo",
+               "--board", "mps2_an385", "--out", str(out)])
+    printed = capsys.readouterr().out
+    r = json.loads((Path(printed.split("artifacts: ")[1].split()[0]) / "result.json").read_text())
+    assert r["verdict"] == "CRASH" and rc == r["exit_code"], printed
+    assert r["evidence"]["fault"]["kind"] == "mpu_data_access_violation"
+    assert r["evidence"]["fault"]["trace_resolved"][0]["function"] == "user_entry"
+    assert cases(r) == {"waits.Waits For Nothing": "failed"}

@@ -26,6 +26,8 @@ from harness.host.deadline import Deadline
 from harness.host.process import OwnedProcess
 from harness.inputs.boards import ZEPHYR_SCRIPT, beside, platform_file
 from harness.judging import robot_report
+from harness.judging.judge import crash_reason
+from harness.judging.triage import FaultDump
 from harness.judging.verdict import Outcome, Verdict
 from harness.stream.uart import free_port
 
@@ -118,7 +120,11 @@ class RobotSuites:
             "returncode": ended.get("returncode"), "seconds": round(time.monotonic() - t0, 3),
             "log": str(run_dir / "robot.log"), "outputs": [str(o) for o in outputs]}}
         outcome = Outcome(judged.verdict, judged.reason, evidence)
-        if timed_out:
+        fault = _fault(run_dir / "renode.log")
+        if fault:                            # whatever the Robot tests concluded
+            evidence["fault"] = fault
+            outcome = Outcome(Verdict.CRASH, crash_reason(fault), evidence)
+        elif timed_out:
             outcome = Outcome(Verdict.HANG, f"the Robot run did not end within {timeout:g} s "
                               "(host time)", evidence)
         return outcome, {"robot_log": str(run_dir / "robot.log"),
@@ -158,6 +164,20 @@ def board_script(board, settings: dict, build_dir: Path, run_dir: Path) -> tuple
                     f"showAnalyzer {uart}\n{commands}\n"
                     'macro reset\n"""\n    sysbus LoadELF $elf\n"""\nrunMacro $reset\n')
     return path, uart
+
+
+def _fault(renode_log: Path) -> dict | None:
+    """The first fatal error the guest printed, from the UART lines in Renode's log."""
+    try:
+        text = renode_log.read_text(errors="replace")
+    except OSError:
+        return None
+    dump = FaultDump()
+    for n, line in enumerate(robot_report.uart_lines(text), 1):
+        dump.feed(line, n)
+        if dump.complete:
+            return dump.summary()
+    return None
 
 
 def renode_keywords(binary: str) -> Path:

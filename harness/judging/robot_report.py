@@ -3,12 +3,16 @@ harness passes a scenario when renode-test exits 0 and fails it otherwise; here 
 reason names the failed tests. `judge` is pure; `read` reads Robot's output files."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from harness.judging.verdict import Verdict
 
 STATUS = {"PASS": "passed", "FAIL": "failed", "SKIP": "skipped", "NOT RUN": "skipped"}
+# A line Renode's UART analyzer logged: "12:00:01.2345 [INFO] uart0: [host: ...|virt: ...] text"
+ANALYZER_LINE = re.compile(r"^[\d:.]+ \[INFO\] ([\w.\-]+): \[host: [^\]]*\] ?(.*)$")
+ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|[@-Z\\-_]|c)")
 
 
 @dataclass(frozen=True)
@@ -66,3 +70,14 @@ def judge(name: str, tests: list[RobotTest] | None, returncode: int | None) -> R
         return RobotVerdict(Verdict.HARNESS_ERROR, f"Robot exited with {returncode} though no "
                             "test failed: see robot.log", cases)
     return RobotVerdict(Verdict.PASS, f"{len(tests)} Robot test(s) passed", cases)
+
+
+def uart_lines(renode_log: str) -> list[str]:
+    """The guest's UART lines in Renode's log (its analyzer logs each line it shows),
+    ANSI escapes removed: what a Robot run's fault triage reads."""
+    out = []
+    for line in renode_log.splitlines():
+        m = ANALYZER_LINE.match(line)
+        if m:
+            out.append(ANSI.sub("", m.group(2)))
+    return out
