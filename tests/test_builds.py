@@ -3,6 +3,7 @@ build checks it, and that boot counts only when the build gives the very same by
 (fake QEMU, fake builds); scenario builds share compiles through ccache."""
 import json
 import time
+from pathlib import Path
 
 import pytest
 from conftest import DATA, FAKES
@@ -46,7 +47,7 @@ def last_build(session, scenario: dict):
 
 def build_gives(session, monkeypatch, scenario: dict | None, seconds: float):
     """The build (after `seconds`) leaves `scenario` as the ELF, or fails (None)."""
-    def build(app, board, before_compile):
+    def build(app, board, before_compile, coverage=False):
         time.sleep(seconds)
         build_dir = session.out_dir / "build" / app.name / board.name
         log = session.builds.log_path(app.name, board.name)
@@ -93,7 +94,7 @@ def test_a_build_that_changes_the_firmware_boots_the_new_image(session, prod_spe
                for m in session.said)
     assert "old firmware" not in (result.run_dir / "uart.raw").read_text()
     assert sorted(p.name for p in result.run_dir.iterdir()) == [
-        "build.log", "junit.xml", "qemu.log", "result.json", "uart.raw"]
+        "build.log", "junit.xml", "qemu.log", "result.json", "uart-io.log", "uart.raw"]
 
 
 def test_a_failed_build_is_a_build_error_even_if_the_old_image_passes(session, prod_spec,
@@ -133,7 +134,8 @@ def test_scenario_builds_share_compiles_through_ccache_where_it_is_installed(tmp
 
 def test_the_users_own_ccache_settings_win(session, monkeypatch, tmp_path):
     seen = {}
-    monkeypatch.setattr("harness.build.west_build.build", lambda **kw: seen.update(kw["environ"]))
+    monkeypatch.setattr("harness.build.west_build.build", lambda **kw: seen.update(
+        kw["environ"]) or Built(Path("zephyr.elf"), Path("b"), Path("b.log"), 0.0, "0"))
     monkeypatch.setattr("harness.build.west_build.which", lambda name, env: "/usr/bin/ccache")
     session.builds.environ = {"CCACHE_BASEDIR": "/mine"}
     session.builds._build(apps.load("prod_consumer"), boards.load("mps2_an385"), None)
