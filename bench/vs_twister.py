@@ -33,7 +33,7 @@ SUITES = ["samples/hello_world", "samples/synchronization", "samples/philosopher
 HARNESS_CLASS = {"PASS": "passed", "SKIPPED": "skipped", "FAIL": "failed", "CRASH": "failed",
                  "HANG": "failed", "STALL": "failed", "UNTRUSTED": "failed",
                  "BUILD_ERROR": "error", "EMULATOR_ERROR": "error", "SETUP_ERROR": "error",
-                 "INTERRUPTED": "error"}
+                 "INTERRUPTED": "error", "HARNESS_ERROR": "error", "BAD_INPUT": "error"}
 STRICTER = {"UNTRUSTED"}       # the harness's own findings where twister says passed
 
 

@@ -234,6 +234,9 @@ class Session:
         else (or if it fails) it is stopped and the new image boots."""
         early = self.builds.earlier_image(app, board, result.run_dir,
                                           coverage_run.wanted(self, board, result))
+        if early is not None and hasattr(make_judge(), "drive"):   # its test code boots the
+            early.elf.unlink(missing_ok=True)        # board, maybe more than once: the built one
+            early = None
         if early is not None and emulators.lends_boards(emu):   # a board is flashed from
             early.elf.unlink(missing_ok=True)                   # its build, once built
             early = None
@@ -268,7 +271,9 @@ class Session:
         self.say(f"  {app.name} for {board.name}: the build changed the firmware "
                  f"(sha256 {built.sha256[:12]}, booted {early.sha256[:12]}): booting it again")
         for stale_file in result.run_dir.iterdir():     # what the stale boot left
-            if stale_file.name != "build.log":
+            if stale_file.is_dir():
+                shutil.rmtree(stale_file, ignore_errors=True)
+            elif stale_file.name != "build.log":
                 stale_file.unlink()
         result.outcome = Outcome(Verdict.HARNESS_ERROR, "the run ended before a verdict")
         return self.boot(result, board, emu, built, make_judge(), timeout_s)
@@ -349,10 +354,10 @@ class Session:
                 lambda run_dir: self._adapter(board, emu, run_dir, built), built,
                 result.run_dir, platform, timeout, cancel or self.cancel)
         finally:
-            result.artifacts.update(uart_raw=str(result.run_dir / "uart.raw"),
-                                    emulator_log=str(result.run_dir / f"{emu}.log"),
-                                    pytest_log=str(result.run_dir / "pytest.log"))
-        result.artifacts.update(extra)
+            result.artifacts.update({k: str(result.run_dir / name) for k, name in (
+                ("uart_raw", "uart.raw"), ("emulator_log", f"{emu}.log"),
+                ("pytest_log", "pytest.log")) if (result.run_dir / name).is_file()})
+        result.artifacts.update({k: v for k, v in extra.items() if v})
         fault = result.outcome.evidence.get("fault")
         if fault:
             fault["trace_resolved"] = symbols.resolve(built.elf, fault["trace"],

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from harness import boundary
 from harness.build import filters
-from harness.errors import HarnessError, UsageError
+from harness.errors import BuildError, HarnessError, UsageError
 from harness.host.files import new_run_dir
 from harness.inputs import boards, scenarios, zephyr_boards
 from harness.inputs.apps import App
@@ -154,7 +154,10 @@ def run(session, p: Planned) -> RunResult:
         try:
             driver = driver_for(p.scenario, session.workspace.zephyr_base, session.environ)
             driver.check()
-            driver.required_builds = [_build_of(session, q) for q in p.requires]
+            try:
+                driver.required_builds = [_build_of(session, q) for q in p.requires]
+            except BuildError:             # twister: SKIPPED, "Required application failed"
+                return skipped(session, p, "Required application failed")
         except HarnessError as exc:
             return skipped(session, p, str(exc), boundary.outcome(exc).verdict)
         make_judge = lambda: driver                # noqa: E731
@@ -188,6 +191,9 @@ def driver_for(s: scenarios.Scenario, zephyr_base: Path, environ: dict):
         return PytestScenario(s, zephyr_base, environ)
     config = s["harness_config"] or {}
     suites = config.get("robot_testsuite") or []
+    if not suites:
+        raise UsageError(f"{s.yaml_path}: {s.name}: harness_config.robot_testsuite is "
+                         "required for a robot scenario", "name the scenario's .robot file(s)")
     try:
         options = parse_options(config.get("robot_option"))
     except UsageError as exc:

@@ -42,7 +42,7 @@ def test_pytest_report_failures_errors_and_skips():
                                    "duration_s": None, "line": None, "message": "assert 1 == 2"}
     errored = pytest_report.judge("s", junit(
         ['<testcase name="a"><error message="fixture dut failed"/></testcase>'], errors=1))
-    assert errored.verdict is Verdict.FAIL and "fixture dut failed" in errored.reason
+    assert errored.verdict is Verdict.HARNESS_ERROR and "fixture dut failed" in errored.reason
     skipped = pytest_report.judge("s", junit(
         ['<testcase name="a"><skipped message="testdata not provided"/></testcase>'], skipped=1))
     assert skipped.verdict is Verdict.SKIPPED
@@ -190,3 +190,10 @@ def test_the_uart_lines_renode_logged_are_read_for_triage():
            "16:39:14.0073 [INFO] mps2_an385: Machine paused.\n"
            "16:39:14.1 [WARNING] nvic: Unhandled write to offset 0xD2C\n")
     assert robot_report.uart_lines(log) == ["E: ***** MPU FAULT *****"]
+
+
+def test_a_robot_scenario_without_its_suite_is_bad_input(tmp_path):
+    from harness.suite import driver_for
+    s = scenario(tmp_path / "app", "robot", {})
+    with pytest.raises(UsageError, match="robot_testsuite is required"):
+        driver_for(s, tmp_path, {})

@@ -55,7 +55,9 @@ def test_twisters_shell_and_pytest_harnesses_on_qemu_and_renode(out, capsys):
                "--scenario", "sample.harness.shell", "--out", str(out)])
     printed = capsys.readouterr().out
     assert rc == 0, printed
-    for emu, r in results(out, "sample.pytest.shell").items():
+    pytest_runs = results(out, "sample.pytest.shell")
+    assert set(pytest_runs) == {"qemu", "renode"}
+    for emu, r in pytest_runs.items():
         assert r["verdict"] == "PASS" and r["isolation"]["status"] == "CERTIFIED", (emu, r)
         assert cases(r) == {"sample.pytest.shell.test_shell_print_help": "passed",
                             "sample.pytest.shell.test_shell_print_version": "passed"}
@@ -193,3 +195,26 @@ Waits For Nothing
     assert r["evidence"]["fault"]["kind"] == "mpu_data_access_violation"
     assert r["evidence"]["fault"]["trace_resolved"][0]["function"] == "user_entry"
     assert cases(r) == {"waits.Waits For Nothing": "failed"}
+
+
+@pytest.mark.parametrize("script, said", [
+    ("exit 3", "Renode exited with rc 3"),
+    ("exec sleep 300", "never opened its robot server")])
+def test_a_renode_without_its_robot_server_is_a_setup_error(out, tmp_path, capsys, script, said):
+    """A Renode that dies, or never serves its keywords: SETUP_ERROR naming it, never a
+    FAIL of the suite, and nothing left running."""
+    fake = tmp_path / "renode"
+    fake.write_text(f"#!/bin/sh\n{script}\n")
+    fake.chmod(0o755)
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "renode-keywords.robot").write_text("*** Keywords ***\n")
+    suite = tmp_path / "s.robot"
+    suite.write_text("*** Test Cases ***\nA\n    Log    hello\n")
+    env_before = set(os.listdir("/proc"))
+    rc = main(["robot", str(suite), "--workspace", str(WS), "--renode", str(fake),
+               "--timeout", "8", "--out", str(out)])
+    printed = capsys.readouterr()
+    assert rc == 8 and said in printed.out + printed.err, printed
+    assert not any(p.isdigit() and "sleep" in open(f"/proc/{p}/cmdline").read()
+                   for p in set(os.listdir("/proc")) - env_before
+                   if os.path.exists(f"/proc/{p}/cmdline"))

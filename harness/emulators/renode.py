@@ -168,6 +168,7 @@ class Renode(Emulator):
             self.monitor.execute(
                 'python "from Antmicro.Renode.Time import TimeInterval as T; m = self.Machine; '
                 f"u = m['{uart}']; q = globals().setdefault('_harness_uart_next', {{}}); "
+                "q = {m: q.get(m, 0)}; globals()['_harness_uart_next'] = q; "
                 "now = int(m.LocalTimeSource.ElapsedVirtualTime.TotalSeconds * 1000000); "
                 "at = max(now, q.get(m, 0)) - now; "
                 f"[m.ScheduleAction(T.FromMicroseconds(at + {gap} * (i + 1)), "

@@ -48,15 +48,18 @@ class RelayedDevice(DeviceAdapter):
         """Output is kept until close()."""
 
     def _close_device(self) -> None:
-        if self._sock is not None:
-            self._sock.close()                  # the relay stops the emulator
-            self._sock = None
+        sock, self._sock = self._sock, None     # the reader thread may close it too
+        if sock is not None:
+            sock.close()                        # the relay stops the emulator
 
     def _read_device_output(self) -> bytes:
         """The next line (with its end), or b"" when none came within READ_WAIT_S."""
         while b"\n" not in self._buf:
             sock = self._sock
-            if sock is None or not select.select([sock], [], [], READ_WAIT_S)[0]:
+            try:
+                if sock is None or not select.select([sock], [], [], READ_WAIT_S)[0]:
+                    return b""
+            except (ValueError, OSError):          # closed by the other thread meanwhile
                 return b""
             try:
                 data = sock.recv(4096)

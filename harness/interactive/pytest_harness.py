@@ -114,10 +114,14 @@ class PytestScenario:
                "ZEPHYR_BASE": str(self.zephyr_base),
                "PYTHONPATH": os.pathsep.join(filter(None, [
                    str(self.zephyr_base / PLUGIN_SRC), self.environ.get("PYTHONPATH")]))}
-        argv = self.command(built.build_dir, run_dir, platform, timeout)
-        (run_dir / "pytest-command.txt").write_text(" ".join(argv) + "\n")
-        t0 = time.monotonic()
-        child = OwnedProcess(argv, run_dir / "pytest.log", env=env, cwd=run_dir)
+        try:
+            argv = self.command(built.build_dir, run_dir, platform, timeout)
+            (run_dir / "pytest-command.txt").write_text(" ".join(argv) + "\n")
+            t0 = time.monotonic()
+            child = OwnedProcess(argv, run_dir / "pytest.log", env=env, cwd=run_dir)
+        except BaseException:
+            relay.server.close()
+            raise
         deadline = Deadline(timeout)
         try:
             relay.serve(lambda: child.poll() is not None, deadline, cancel)
@@ -134,14 +138,17 @@ class PytestScenario:
             "report": str(report)}, "uart_bytes": boots.uart_bytes,
             "teardown": boots.teardowns[-1] if boots.teardowns else {}}
         outcome = Outcome(judged.verdict, judged.reason, evidence)
-        if boots.fault:
+        if boots.fault and not self.scenario.ignores_faults:
             evidence["fault"] = boots.fault
             outcome = Outcome(Verdict.CRASH, f"boot {boots.fault_boot}: "
                               + crash_reason(boots.fault), evidence)
+        elif boots.died:
+            outcome = Outcome(Verdict.EMULATOR_ERROR, f"the emulator ended during boot "
+                              f"{boots.died[0]} (rc {boots.died[1]})", evidence)
         elif timed_out:
             outcome = Outcome(Verdict.HANG, f"Pytest timeout: the pytest run did not end "
                               f"within {timeout:g} s (host time)", evidence)
-        elif child.returncode in PYTEST_USAGE_CODES and judged.verdict is not Verdict.FAIL:
+        elif child.returncode in PYTEST_USAGE_CODES:     # twister: ERROR, whatever the report
             outcome = Outcome(Verdict.HARNESS_ERROR, f"pytest ended with "
                               f"{PYTEST_USAGE_CODES[child.returncode]} (rc {child.returncode}); "
                               f"see {run_dir / 'pytest.log'}", evidence)

@@ -28,6 +28,7 @@ class Boots:
     teardowns: list[dict] = field(default_factory=list)
     fault: dict | None = None          # the first fatal error's triage summary
     fault_boot: int | None = None
+    died: tuple | None = None          # (boot, exit code) of an emulator that ended by itself
 
 
 class Relay:
@@ -65,8 +66,13 @@ class Relay:
         dump = FaultDump()
         try:
             stream = emulator.start(self.elf)
+            conn.settimeout(1.0)            # a child that stopped reading cannot block us
             stream.tee = lambda data: _send(conn, data)
             while not deadline.expired() and not cancel.is_set() and not stream.closed:
+                if emulator.poll() is not None:
+                    stream.drain(0.2)
+                    self.boots.died = self.boots.died or (n, emulator.poll())
+                    break
                 for line in stream.read_lines(POLL_S):
                     dump.feed(line.text, line.lineno)
                 if dump.complete and self.boots.fault is None:
@@ -79,10 +85,12 @@ class Relay:
                 if done():
                     break
         finally:
-            if stream is not None:
-                self.boots.uart_bytes += stream.nbytes
-                stream.close()
-            self.boots.teardowns.append(emulator.stop())
+            try:
+                if stream is not None:
+                    self.boots.uart_bytes += stream.nbytes
+                    stream.close()
+            finally:
+                self.boots.teardowns.append(emulator.stop())
 
 
 def _send(conn: socket.socket, data: bytes) -> None:

@@ -19,7 +19,7 @@ def prepare(path: str, keywords: str, options: dict):
     suite = TestSuiteBuilder().build(path)
     suite.resource.imports.create(type="Resource", name=keywords)
     suite.configure(include_tags=options.get("include") or None,
-                    exclude_tags=options.get("exclude") or None,
+                    exclude_tags=[*(options.get("exclude") or []), "skipped", "profiling"],
                     include_tests=options.get("test") or None, empty_suite_ok=True)
     if not suite.setup:
         suite.setup.config(name="Setup")
@@ -33,22 +33,28 @@ def prepare(path: str, keywords: str, options: dict):
     return suite
 
 
-def wait_for_server(port: int, seconds: float = 60.0) -> None:
+NO_SERVER = 252            # the exit code when Renode's robot server never answered
+
+
+def wait_for_server(port: int, seconds: float = 60.0) -> bool:
     """Until Renode's robot server accepts connections (it starts beside this process):
     renode-keywords' Setup retries its Remote import only once a second."""
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1.0).close()
-            return
+            return True
         except OSError:
             time.sleep(0.01)
+    return False
 
 
 def main(spec_path: str) -> int:
     with open(spec_path) as f:
         spec = json.load(f)
-    wait_for_server(spec["port"])
+    if not wait_for_server(spec["port"], spec.get("server_wait_s", 60.0)):
+        print(f"Renode's robot server never answered on port {spec['port']}", file=sys.stderr)
+        return NO_SERVER
     worst = 0
     for n, path in enumerate(spec["suites"]):
         suite = prepare(path, spec["keywords"], spec["options"])

@@ -21,10 +21,12 @@ from pathlib import Path
 
 from harness.emulators import renode_aot
 from harness.emulators.renode_host import launch_environment
-from harness.errors import SetupError, UsageError
+from harness.errors import Interrupted, SetupError, UsageError
 from harness.host.deadline import Deadline
+from harness.host.files import tail
 from harness.host.process import OwnedProcess
 from harness.inputs.boards import ZEPHYR_SCRIPT, beside, platform_file
+from harness.interactive import robot_child
 from harness.judging import robot_report
 from harness.judging.judge import crash_reason
 from harness.judging.triage import FaultDump
@@ -87,13 +89,9 @@ class RobotSuites:
         port = free_port()
         home = run_dir / "renode-home"
         (home / "tmp").mkdir(parents=True, exist_ok=True)
-        renode = OwnedProcess([binary, "--robot-server-port", str(port), "--disable-gui"],
-                              run_dir / "renode.log", cwd=run_dir, keep_stdin_open=True,
-                              env={**launch_environment(adapter.environ,
-                                                        renode_aot.images(binary, adapter.environ)),
-                                   "HOME": str(home), "TMPDIR": str(home / "tmp")})
         outputs = [run_dir / f"robot-output{n or ''}.xml" for n in range(len(self.suites))]
         spec = {"suites": [str(s) for s in self.suites], "keywords": str(keywords), "port": port,
+                "server_wait_s": min(60.0, timeout / 2),  # Renode's start-up: 1-2 s here
                 "outputs": [str(o) for o in outputs], "options": self.options,
                 "variables": [f"{k}:{v}" for k, v in {
                     "SKIP_RUNNING_SERVER": "True", "PORT_NUMBER": port,
@@ -102,18 +100,33 @@ class RobotSuites:
                     "RENODETOOLS": keywords.parent.parent / "tools", **variables}.items()]
                 + self.options["variable"]}
         (run_dir / "robot-spec.json").write_text(json.dumps(spec, indent=1) + "\n")
+        renode = OwnedProcess([binary, "--robot-server-port", str(port), "--disable-gui"],
+                              run_dir / "renode.log", cwd=run_dir, keep_stdin_open=True,
+                              env={**launch_environment(adapter.environ,
+                                                        renode_aot.images(binary, adapter.environ)),
+                                   "HOME": str(home), "TMPDIR": str(home / "tmp")})
         child = None
         try:
             child = OwnedProcess([sys.executable, "-m", "harness.interactive.robot_child",
                                   str(run_dir / "robot-spec.json")], run_dir / "robot.log",
                                  cwd=run_dir, env={**adapter.environ, "PYTHONUNBUFFERED": "1"})
             deadline = Deadline(timeout)
-            while child.poll() is None and not deadline.expired() and not cancel.is_set():
+            while child.poll() is None and renode.poll() is None and not deadline.expired() \
+                    and not cancel.is_set():
                 time.sleep(POLL_S)
-            timed_out = child.poll() is None and not cancel.is_set()
+            timed_out = child.poll() is None and renode.poll() is None and not cancel.is_set()
+            renode_died = renode.poll()
         finally:
             ended = child.stop(grace=2.0) if child else {}
             renode_end = renode.stop(grace=2.0)
+        if cancel.is_set():
+            raise Interrupted("the run was cancelled")
+        if renode_died is not None or ended.get("returncode") == robot_child.NO_SERVER:
+            what = f"exited with rc {renode_died}" if renode_died is not None else \
+                "never opened its robot server"
+            raise SetupError(f"Renode {what} ({binary} --robot-server-port {port})",
+                             f"Renode's output: {tail((run_dir / 'renode.log').read_bytes())}; "
+                             f"full log: {run_dir / 'renode.log'}")
         tests = robot_report.read(outputs)
         judged = robot_report.judge(self.name, tests, ended.get("returncode"))
         evidence = {"testcases": judged.testcases, "teardown": renode_end, "robot": {

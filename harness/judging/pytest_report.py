@@ -1,6 +1,6 @@
 """Judge the JUnit file of a pytest-harness run as twister does (twisterlib/harness.py,
-Pytest._parse_report_file): failures -> FAIL, errors -> an error of the run, all skipped
--> SKIPPED, else PASS; one test case per pytest test, named `<scenario>.<test name>`.
+Pytest._parse_report_file): failures -> FAIL, errors (twister: ERROR) -> HARNESS_ERROR,
+all skipped -> SKIPPED, else PASS; one test case per pytest test, named `<scenario>.<test name>`.
 Pure: it gets the file's text."""
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def judge(scenario: str, junit_xml: str | None) -> PytestVerdict:
     if failures != "0":
         verdict, reason = Verdict.FAIL, f"{failures}/{tests} pytest scenario(s) failed"
     elif suite.get("errors", "0") != "0":
-        verdict, reason = Verdict.FAIL, "Error during pytest execution: " + "; ".join(
+        verdict, reason = Verdict.HARNESS_ERROR, "Error during pytest execution: " + "; ".join(
             c["message"] for c in cases if c["status"] == "error")
     elif suite.get("skipped", "0") == tests:
         verdict, reason = Verdict.SKIPPED, "every pytest test skipped" if cases else \
