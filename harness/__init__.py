@@ -5,7 +5,9 @@ The folders follow the data flow:
 inputs/ (project, boards, apps, expectations, scenarios, workspace) -> build/ (west,
 toolchain, build cache) -> emulators/ (QEMU, Renode and its installation) -> stream/
 (UART socket, watch loop) -> judging/ (pure: matcher, verdicts, triage, isolation)
--> reports/ (result.json, JUnit, shards). runner.py composes them for one run;
+-> reports/ (result.json, JUnit, shards, footprint). Beside the run: audit/ (domain
+audit), coverage/ (gcov), interactive/ (pytest, shell and Robot code that drives the
+board). runner.py composes them for one run;
 matrix.py, suite.py and isolation_run.py are the pipelines over many runs; host/ holds
 process, deadline and file plumbing; frontends/ the thin adapters (CLI, pytest, Robot,
 west). errors.py and boundary.py are the one error hierarchy and its boundary.
