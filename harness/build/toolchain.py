@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,7 +103,6 @@ def clang_needed(zephyr_base: Path) -> int | None:
 
 
 def clang_major(version: str) -> int:
-    import re
     m = re.search(r"clang version (\d+)", version)
     return int(m.group(1)) if m else 0
 

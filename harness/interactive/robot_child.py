@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import socket
 import sys
-import time
 
 from robot.running.builder import TestSuiteBuilder
+
+from harness.host.deadline import Deadline, retry
 
 
 def prepare(path: str, keywords: str, options: dict):
@@ -39,14 +40,12 @@ NO_SERVER = 252            # the exit code when Renode's robot server never answ
 def wait_for_server(port: int, seconds: float = 60.0) -> bool:
     """Until Renode's robot server accepts connections (it starts beside this process):
     renode-keywords' Setup retries its Remote import only once a second."""
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1.0).close()
-            return True
-        except OSError:
-            time.sleep(0.01)
-    return False
+    try:
+        retry(lambda: socket.create_connection(("127.0.0.1", port), timeout=1.0).close(),
+              Deadline(seconds), (OSError,), interval=0.01)
+    except OSError:
+        return False
+    return True
 
 
 def main(spec_path: str) -> int:
