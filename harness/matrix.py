@@ -199,7 +199,7 @@ def write_reports(session, out: MatrixResult, directory: Path, shard: str | None
                   agreements: list | None = None) -> dict:
     """junit.xml and summary.json; a disagreement between emulators makes the verdict DISAGREE."""
     agreements = agreements or []
-    verdict = worst([out.verdict] + [Verdict.DISAGREE for a in agreements if not a["agree"]])
+    verdict = worst([out.verdict] + [Verdict.DISAGREE for a in agreements if a["agree"] is False])
     directory.mkdir(parents=True, exist_ok=True)
     junit, summary = directory / "junit.xml", directory / "summary.json"
     report.write_junit(out.results, junit, suite="harness-matrix")

@@ -318,7 +318,8 @@ class Session:
         coverage_run.expect_dump(judge, built)
         intent = getattr(getattr(judge, "spec", None), "audit", None)
         emulator.audit, not_audited = audit_run.plan(self.audit_domains, result, board, emu,
-                                                     built.elf, intent)
+                                                     built.elf, intent, bool(built.coverage))
+        emulator.coverage_trace = coverage_run.trace_path(self.coverage, emu, result, built)
         try:
             watched = watch(emulator, built.elf, judge, timeout, cancel=cancel or self.cancel)
         finally:

@@ -5,6 +5,7 @@ Cobertura and LCOV whose contents agree with each other, with lines of the sampl
 sources covered."""
 import json
 import os
+import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -298,3 +299,136 @@ def test_the_real_dump_cut_anywhere_is_said_to_be_cut_short(coverage_run, prod_s
     assert out.verdict.label == "PASS"
     assert out.evidence["coverage_dump"]["status"] == "cut short"
     assert out.evidence["coverage_dump"]["files"] == 39 < result["coverage"]["dump"]["files"]
+
+
+# -- Renode: the unmodified image, from Renode's execution trace ---------------------------
+
+def pc_trace_bytes(pcs: list[int]) -> bytes:
+    """Renode's ExecutionTracer, binary PC format (version 4): header, then per
+    instruction its PC and an empty additional-data byte."""
+    return b"ReTrace\x04\x04\x00" + b"".join(pc.to_bytes(4, "little") + b"\x00" for pc in pcs)
+
+
+def test_a_pc_trace_counts_each_instruction_and_a_cut_entry_is_dropped(tmp_path):
+    from harness.coverage import pc_trace
+    trace = tmp_path / "t.bin"
+    trace.write_bytes(pc_trace_bytes([0x100, 0x102, 0x100]) + b"\x04\x01")   # cut mid-entry
+    assert pc_trace.executed(trace) == {0x100: 2, 0x102: 1}
+    trace.write_bytes(b"ReTrace\x03\x04\x00")
+    with pytest.raises(pc_trace.TraceError, match="version 3"):
+        pc_trace.executed(trace)
+    trace.write_bytes(b"not a trace")
+    with pytest.raises(pc_trace.TraceError, match="no Renode execution trace"):
+        pc_trace.executed(trace)
+
+
+def test_the_tracefile_marks_a_line_covered_where_a_statement_start_ran(tmp_path):
+    from collections import Counter
+
+    from harness.coverage import pc_trace
+    src = tmp_path / "app" / "main.c"
+    src.parent.mkdir()
+    src.write_text("int main(void)\n{\n\treturn 0;\n}\n")
+    elsewhere = tmp_path / "other.c"
+    elsewhere.write_text("x\n")
+    lines = {str(src): {1: [0x100], 3: [0x104, 0x110], 4: [0x108]}, str(elsewhere): {1: [0x200]}}
+    out = tmp_path / "t.json"
+    summary = pc_trace.tracefile(Counter({0x100: 1, 0x110: 5}), lines, [tmp_path / "app"], out)
+    assert summary == {str(src): [2, 3]}                      # other.c is outside the roots
+    data = json.loads(out.read_text())
+    assert [(r["line_number"], r["count"]) for r in data["files"][0]["lines"]] == \
+        [(1, 1), (3, 5), (4, 0)]
+    from gcovr.data_model.version import FORMAT_VERSION
+    assert data["gcovr/format_version"] == FORMAT_VERSION
+
+
+@pytest.fixture(scope="module")
+def renode_coverage_run(zephyr_workspace, tmp_path_factory):
+    """prod_consumer on mps2_an385 under Renode with --coverage, on Zephyr 4.3: the plain
+    image, its certificate and its domain audit, with the trace's reports."""
+    from harness.frontends.cli import main
+    if not (WS_43 / "zephyr" / "VERSION").is_file():
+        pytest.skip(f"no Zephyr 4.3 workspace at {WS_43} (docs/zephyr-versions.md)")
+    if not shutil.which("renode"):
+        pytest.skip("Renode not found: `harness setup --renode` installs it, or put `renode` "
+                    "on PATH")
+    out = tmp_path_factory.mktemp("renode-coverage")
+    code = main(["run", "--workspace", str(WS_43), "--board", "mps2_an385", "--emulator",
+                 "renode", "--out", str(out), "--coverage"])
+    run = (out / "runs" / "prod_consumer" / "mps2_an385.renode" / "latest").resolve()
+    return code, run, json.loads((run / "result.json").read_text()), out
+
+
+@pytest.mark.integration
+def test_renode_coverage_is_of_the_certified_unmodified_image(renode_coverage_run):
+    code, run, result, out = renode_coverage_run
+    cov = result["coverage"]
+    assert code == 0 and result["verdict"] == "PASS", result["reason"]
+    assert result["isolation"]["status"] == "CERTIFIED"
+    assert result["evidence"]["domains"]["violations"] == []
+    assert cov["status"] == "complete" and cov["method"] == "renode-trace"
+    assert "unmodified image" in cov["image"]
+    assert Path(result["provenance"]["elf"]).parent.parent == \
+        out / "build" / "prod_consumer" / "mps2_an385"            # not the gcov build
+    assert "GCOV_COVERAGE_DUMP" not in (run / "uart.raw").read_text(errors="replace")
+    assert not (run / "renode-pc-trace.bin").exists() and cov["instructions"] > 100_000
+    sample = {Path(n).name: lines for n, lines in cov["app_sources"].items()}
+    assert sample["main.c"][0] > 0 and sample["app_b.c"][0] > 0
+    assert 0 < cov["lines_covered"] < cov["lines_total"]
+    reports = {k: Path(v) for k, v in cov["reports"].items()}
+    classes = {c.get("filename"): c.findall("lines/line")
+               for c in ET.parse(reports["cobertura"]).getroot().iter("class")}
+    main_c = next(k for k in classes if k.endswith("prod_consumer/src/main.c"))
+    assert len(classes) == cov["files"] and len(classes[main_c]) == cov["app_sources"][main_c][1]
+    rec = next(r for r in reports["lcov"].read_text().split("end_of_record")
+               if "prod_consumer/src/main.c" in r)
+    assert f"LH:{cov['app_sources'][main_c][0]}" in rec
+    assert "app_b.c" in reports["html"].read_text()
+
+
+@pytest.mark.integration
+def test_gcov_and_the_renode_trace_cover_much_the_same_lines(coverage_run, renode_coverage_run):
+    """The two methods on the same sources: they place a line on a function's opening
+    differently (gcov: the signature; DWARF: the first statement) and gcov counts lines
+    the optimiser folded, so the sets are not equal; per source of the sample, at least
+    60% of the smaller covered set is covered by both."""
+    def covered(result) -> dict:
+        data = json.loads(Path(result["coverage"]["reports"]["json"]).read_text())
+        return {Path(f["file"]).name: {ln["line_number"] for ln in f["lines"] if ln["count"]}
+                for f in data["files"] if "prod_consumer/src/" in f["file"]}
+    gcov, trace = covered(coverage_run[2]), covered(renode_coverage_run[2])
+    assert set(gcov) == set(trace) and {"main.c", "app_a.c", "app_b.c"} <= set(gcov)
+    for name in gcov:
+        both = len(gcov[name] & trace[name])
+        assert both >= 0.6 * min(len(gcov[name]), len(trace[name])), (name, gcov[name], trace[name])
+
+
+@pytest.mark.integration
+def test_two_boards_traced_by_renode_merge_with_a_gcov_shard(coverage_run, renode_coverage_run,
+                                                             tmp_path, capsys):
+    """A Renode matrix over two boards (the unmodified images, traced) and a QEMU shard
+    (the gcov image) merged by `harness report merge`: one report over both methods, each
+    file's covered lines at least those of every run."""
+    from harness.frontends.cli import main
+    qemu_out, renode_out = coverage_run[3], renode_coverage_run[3]
+    common = ["--workspace", str(WS_43), "--app", "prod_consumer", "--coverage", "-j", "1"]
+    assert main(["matrix", "--board", "mps2_an385", "--emulator", "qemu", "--no-isolation",
+                 "--out", str(qemu_out), *common]) == 0
+    assert main(["matrix", "--board", "mps2_an385,stm32f4_disco", "--emulator", "renode",
+                 "--out", str(renode_out), *common]) == 0
+    runs = json.loads((renode_out / "matrix" / "summary.json").read_text())["runs"]
+    assert sorted(r["board"] for r in runs) == ["mps2_an385", "stm32f4_disco"]
+    assert all(r["coverage"]["method"] == "renode-trace" and r["coverage"]["status"] == "complete"
+               for r in runs)
+    capsys.readouterr()
+    merged_dir = tmp_path / "merged"
+    assert main(["report", "merge", str(qemu_out), str(renode_out), "--out", str(merged_dir)]) == 0
+    assert "merged coverage of 3 run(s)" in capsys.readouterr().out
+    merged = json.loads((merged_dir / "summary.json").read_text())["coverage"]
+    total = json.loads(Path(merged["reports"]["summary"]).read_text())
+    merged_files = {f["filename"]: f["line_covered"] for f in total["files"]}
+    for d in (qemu_out, renode_out):
+        for r in json.loads((d / "matrix" / "summary.json").read_text())["runs"]:
+            part = json.loads(Path(r["coverage"]["reports"]["summary"]).read_text())
+            assert all(merged_files[f["filename"]] >= f["line_covered"] for f in part["files"])
+    assert any(n.endswith("soc/arm/st_stm32/stm32f4/soc.c") or "stm32" in n for n in merged_files)

@@ -2,16 +2,19 @@
 traces of prod_consumer and two broken-sandbox variants (Zephyr 4.3, mps2_an385), and
 for real, on the workspace: the original passes with the same UART bytes as an
 unaudited run, the variants are OVERREACH naming the region."""
+from __future__ import annotations
+
 import json
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from conftest import DATA
 
-from harness.audit.collector import MpuTrace
+from harness.audit.collector import MpuSnapshots, MpuTrace
 from harness.audit.elf_map import ElfMap
-from harness.errors import UsageError
+from harness.errors import SetupError, UsageError
 from harness.judging import domains, expect
 from harness.judging.domains import MpuRegion, Named, ThreadView
 
@@ -69,7 +72,7 @@ def prod_consumer_elf() -> ElfMap:
 
 def audited(trace: str) -> tuple[dict, list[str]]:
     elf = prod_consumer_elf()
-    audit = MpuTrace(elf)
+    audit = (MpuSnapshots if "renode" in trace else MpuTrace)(elf)
     audit.read(TRACES / trace)
     found = domains.matrix(audit.views(), elf.named(audit.stacks()))
     return found, domains.violations(found, INTENT)
@@ -84,6 +87,52 @@ def test_prod_consumer_keeps_app_b_out_of_app_a():
             b["kernel data"]["access"], b["code"]["access"]) == \
         ("read-write", "read-write", "read-write", "none", "none", "execute")
     assert found["app_a_stack"]["regions"]["app_b_partition"]["access"] == "none"
+
+
+def test_renode_s_snapshots_give_the_matrix_qemu_s_trace_gives():
+    """Real captures of the same ELF: Renode's hook tables and QEMU's replayed writes."""
+    renode, problems = audited("zephyr-4.3.prod_consumer.mps2_an385.renode-mpu-trace.log")
+    qemu, _ = audited("zephyr-4.3.prod_consumer.mps2_an385.qemu-mpu-trace.log")
+    assert problems == [] and set(renode) == {"app_a_stack", "app_b_stack", "writeback_stack"}
+    for m in (renode, qemu):
+        for seen in m.values():
+            seen.pop("stops")                           # how many switches each saw
+    assert renode == qemu
+
+
+def test_the_renode_hook_reads_the_table_at_the_pendsv_entry(tmp_path):
+    elf = prod_consumer_elf()
+    elf.symbols["z_arm_pendsv"] = (0x2905, 0x40)         # a Thumb function symbol
+    command = MpuSnapshots(elf).hook("sysbus.cpu", tmp_path / "t.log")
+    assert command.startswith("sysbus.cpu AddHook 0x2904 ") and str(tmp_path / "t.log") in command
+    with pytest.raises(SetupError, match="z_arm_pendsv"):
+        MpuSnapshots(prod_consumer_elf()).hook("sysbus.cpu", tmp_path / "t.log")
+    audit = MpuSnapshots(elf)
+    audit.replay(["pendsv enabled=1 0:0:602002b 1:20000001:110b002b 2:20004802:130b0015 3:3:0",
+                  "garbage", ""])
+    assert audit.tables == 1 and list(audit.stacks()) == ["app_b_stack"]
+    assert [r[0] for c in audit.threads["app_b_stack"].configs for r in c[1]] == [0, 1, 2]
+
+
+def test_the_agreement_check_compares_domain_matrices():
+    from harness.judging import agreement
+    from harness.judging.verdict import Verdict
+
+    def run(emu: str, access: str):
+        cell = {"access": access, "kind": "partition", "granted_by": ["MPU region 3: x"]}
+        ev = {"events": [], "domains": {"threads": {"app_b_stack": {
+            "regions": {"app_a_partition": cell}, "unnamed": []}}}}
+        return SimpleNamespace(emulator=emu, verdict=Verdict.PASS, app="a",
+                               board="b", provenance={}, outcome=SimpleNamespace(evidence=ev))
+    spec = SimpleNamespace(events=[])
+    same = agreement.compare([run("qemu", "none"), run("renode", "none")], spec)
+    assert same["agree"] and same["domains_compared"]
+    differ = agreement.compare([run("qemu", "none"), run("renode", "read-write")], spec)
+    assert differ["differences"] == ["domains: app_b_stack x app_a_partition: qemu none vs "
+                                     "renode read-write"]
+    plain = run("renode", "none")
+    plain.outcome.evidence.pop("domains")
+    assert agreement.compare([run("qemu", "none"), plain], spec)["domains_compared"] is False
 
 
 def test_app_b_with_app_a_s_partition_in_its_domain_is_named():
@@ -111,6 +160,79 @@ def test_the_audit_intent_is_checked_when_the_expectation_is_read():
             expect.parse({"events": {"s": {"literal": "S"}}, "audit": bad})
 
 
+def pae_tables(entries: dict[int, int], pde_flags: int = 0x7, frames: dict | None = None) -> bytes:
+    """Memory from 0x10000: a PDPT at 0x10000 -> a page directory at 0x11000 -> one page
+    table at 0x12000 with `entries` {page index: flags} (identity mapped but where
+    `frames` {page index: physical frame} says otherwise)."""
+    from harness.judging import pagetables as pt
+    mem = bytearray(0x3000)
+    mem[0:8] = (0x11000 | pt.P).to_bytes(8, "little")
+    mem[0x1000:0x1008] = (0x12000 | pde_flags).to_bytes(8, "little")
+    for k, flags in entries.items():
+        frame = (frames or {}).get(k, k)
+        mem[0x2000 + 8 * k:0x2008 + 8 * k] = ((frame << 12) | flags).to_bytes(8, "little")
+    return bytes(mem)
+
+
+def test_pae_user_access_needs_us_at_both_levels_and_xd_stops_execution():
+    from harness.judging import pagetables as pt
+    user_rw_xd = pt.P | pt.RW | pt.US | pt.XD
+    mem = pt.Memory(pae_tables({1: pt.P | pt.US, 2: user_rw_xd, 3: user_rw_xd,
+                                4: pt.P | pt.RW, 5: 0x7FFFFFFFFFFEE5FE}), 0x10000)
+    spans = pt.user_map(mem, 0x10000)
+    assert [(s.start, s.end, s.access) for s in spans] == \
+        [(0x1000, 0x2000, "rx"), (0x2000, 0x4000, "rw")]      # 4: kernel only; 5: not present
+    assert spans[1].region.describe() == \
+        "page tables at 0x00010000: 0x00002000-0x00003fff (user read-write)"
+    supervisor_dir = pt.Memory(pae_tables({2: user_rw_xd}, pde_flags=pt.P | pt.RW), 0x10000)
+    assert pt.user_map(supervisor_dir, 0x10000) == []
+    with pytest.raises(ValueError, match="outside the memory read"):
+        pt.user_map(mem, 0x90000)
+
+
+def test_a_stack_mapped_elsewhere_is_named_where_it_lies():
+    """CONFIG_THREAD_STACK_MEM_MAPPED (Zephyr 4.x on qemu_x86): the thread's stack is
+    mapped at a virtual address of its own; its span is the stack object's memory."""
+    from harness.judging import pagetables as pt
+    mem = pt.Memory(pae_tables({7: pt.P | pt.RW | pt.US | pt.XD}, frames={7: 2}), 0x10000)
+    (span,) = pt.user_map(mem, 0x10000)
+    assert (span.start, span.end, span.region.virtual) == (0x2000, 0x3000, 0x7000)
+    assert span.region.describe().endswith("0x00002000-0x00002fff mapped at 0x00007000 "
+                                           "(user read-write)")
+    assert pt.physical(mem, 0x10000, 0x7123) == 0x2123 and pt.physical(mem, 0x10000, 0x9000) is None
+
+
+def test_the_x86_audit_reads_live_user_threads_and_names_them_by_stack():
+    from harness.audit.x86_snapshot import K_USER, THREAD_DEAD, PageTableSnapshot
+    from harness.judging import pagetables as pt
+    audit = PageTableSnapshot.__new__(PageTableSnapshot)
+    offsets = {"___thread_t_base_OFFSET": 0, "___thread_base_t_user_options_OFFSET": 0xc,
+               "___thread_base_t_thread_state_OFFSET": 0xd, "___thread_t_arch_OFFSET": 0x20,
+               "___thread_arch_t_ptables_OFFSET": 4, "___thread_t_stack_info_OFFSET": 0x30,
+               "___thread_stack_info_t_start_OFFSET": 0, "K_THREAD_SIZEOF": 0x40}
+    audit.off, audit.span = offsets, (0x10000, 0x14000)
+    audit.candidates = [("b_thread", 0x13000), ("k_thread", 0x13040)]
+    audit.elf = ElfMap({"b_stack": (0x2000, 0x2000)}, [])
+    audit.tables, audit.error, audit._live, audit._last = 0, None, {}, {}
+    mem = bytearray(pae_tables({2: pt.P | pt.RW | pt.US | pt.XD})) + bytearray(0x1000)
+
+    def thread(at: int, options: int, state: int) -> None:
+        mem[at + 0xc], mem[at + 0xd] = options, state
+        mem[at + 0x24:at + 0x28] = (0x10000).to_bytes(4, "little")
+        mem[at + 0x30:at + 0x34] = (0x2100).to_bytes(4, "little")
+    thread(0x3000, K_USER, 0)
+    thread(0x3040, 0, 0)                              # a supervisor thread: not audited
+    assert audit._take(bytes(mem), live=True) and not audit._take(bytes(mem), live=True)
+    (view,) = audit.views()
+    assert (view.name, view.stack, view.stops) == ("b_stack", (0x2000, 0x4000), 2)
+    assert [(s.start, s.end, s.access) for s in view.spans] == [(0x2000, 0x3000, "rw")]
+    thread(0x3000, K_USER, THREAD_DEAD)               # dead: only the last snapshot counts
+    audit._live = {}
+    assert not audit._take(bytes(mem), live=True) and audit.views() == []
+    audit._take(bytes(mem), live=False)
+    assert [v.name for v in audit.views()] == ["b_stack"]
+
+
 # -- for real: the workspace, the toolchain and QEMU -------------------------------------
 
 def variant(zephyr_base: Path, out: Path, kind: str) -> Path:
@@ -133,54 +255,95 @@ def variant(zephyr_base: Path, out: Path, kind: str) -> Path:
     return d
 
 
+def emulators() -> list[str]:
+    """QEMU always (the workspace tests need it), Renode where it is installed."""
+    return ["qemu", "renode"] if shutil.which("renode") else ["qemu"]
+
+
 @pytest.fixture(scope="module")
 def audited_runs(zephyr_workspace, tmp_path_factory):
     from harness.frontends.cli import main
     from harness.host.paths import APPS_DIR
     out = tmp_path_factory.mktemp("audit")
     expect_file = str(APPS_DIR / "prod_consumer" / "expect.yaml")
-    codes = {"plain": main(["run", "--board", "mps2_an385", "--emulator", "qemu",
+    emus = ",".join(emulators())
+    codes = {"plain": main(["run", "--board", "mps2_an385", "--emulator", emus,
                             "--out", str(out), "--no-audit-domains"])}
-    plain = (out / "runs" / "prod_consumer" / "mps2_an385.qemu" / "latest").resolve()
-    codes["audited"] = main(["run", "--board", "mps2_an385", "--emulator", "qemu",
+    plain = {emu: (out / "runs" / "prod_consumer" / f"mps2_an385.{emu}" / "latest").resolve()
+             for emu in emulators()}
+    codes["audited"] = main(["run", "--board", "mps2_an385", "--emulator", emus,
                              "--out", str(out), "--audit-domains"])
+    plain["x86"] = (out / "runs" / "prod_consumer" / "qemu_x86.qemu" / "latest")
+    codes["plain x86"] = main(["run", "--board", "qemu_x86", "--out", str(out),
+                               "--no-audit-domains"])
+    plain["x86"] = plain["x86"].resolve()
+    codes["audited x86"] = main(["run", "--board", "qemu_x86", "--out", str(out),
+                                 "--audit-domains"])
     for kind in ("supervisor_b", "b_reaches_a"):
         app = variant(zephyr_workspace.zephyr_base, out / "src", kind)
         codes[kind] = main(["run", "--app", str(app), "--expect", expect_file, "--board",
-                            "mps2_an385", "--emulator", "qemu", "--out", str(out),
+                            "mps2_an385", "--emulator", emus, "--out", str(out),
                             "--audit-domains"])
+        codes[f"{kind} x86"] = main(["run", "--app", str(app), "--expect", expect_file,
+                                     "--board", "qemu_x86", "--out", str(out), "--audit-domains"])
     return out, plain, codes
 
 
-def latest(out: Path, app: str) -> dict:
-    run = out / "runs" / app / "mps2_an385.qemu" / "latest"
+BOARD_EMULATORS = [("mps2_an385", e) for e in emulators()] + [("qemu_x86", "qemu")]
+
+
+def latest(out: Path, app: str, emu: str = "qemu", board: str = "mps2_an385") -> dict:
+    run = out / "runs" / app / f"{board}.{emu}" / "latest"
     return json.loads((run / "result.json").read_text()) | {"dir": run.resolve()}
 
 
 @pytest.mark.integration
-def test_the_original_passes_the_audit_with_byte_identical_uart(audited_runs):
+@pytest.mark.parametrize("board, emu", BOARD_EMULATORS)
+def test_the_original_passes_the_audit_with_byte_identical_uart(audited_runs, board, emu):
     out, plain, codes = audited_runs
-    r = latest(out, "prod_consumer")
-    assert codes["plain"] == codes["audited"] == 0 and r["verdict"] == "PASS"
-    assert r["dir"] != plain
-    plain_result = json.loads((plain / "result.json").read_text())
-    assert "domains" not in plain_result["evidence"] and not (plain / "qemu-mpu-trace.log").exists()
-    assert (r["dir"] / "uart.raw").read_bytes() == (plain / "uart.raw").read_bytes()
+    r = latest(out, "prod_consumer", emu, board)
+    key = "x86" if board == "qemu_x86" else emu
+    assert codes["plain"] == codes["audited"] == codes["plain x86"] == codes["audited x86"] == 0
+    assert r["verdict"] == "PASS" and r["dir"] != plain[key]
+    plain_result = json.loads((plain[key] / "result.json").read_text())
+    assert "domains" not in plain_result["evidence"]
+    assert not list(plain[key].glob("*mpu-trace.log")) and not list(plain[key].glob("*.bin"))
+    assert (r["dir"] / "uart.raw").read_bytes() == (plain[key] / "uart.raw").read_bytes()
     dom = r["evidence"]["domains"]
-    assert dom["violations"] == [] and dom["region_writes"] > 0
-    assert dom["threads"]["app_b_stack"]["regions"]["app_a_partition"]["access"] == "none"
+    assert dom["violations"] == [] and dom["switches"] > 0
+    assert ("page tables" if board == "qemu_x86" else emu) in dom["method"].lower()
+    b = dom["threads"]["app_b_stack"]["regions"]
+    assert (b["app_a_partition"]["access"], b["app_b_partition"]["access"],
+            b["own stack"]["access"], b["kernel data"]["access"]) == \
+        ("none", "read-write", "read-write", "none")
     assert "<table" in (r["dir"] / "domains.html").read_text()
 
 
 @pytest.mark.integration
+@pytest.mark.parametrize("board, emu", BOARD_EMULATORS)
 @pytest.mark.parametrize("kind, named", [
     ("supervisor_b", "the thread on app_b_stack never ran in user mode"),
     ("b_reaches_a", "app_b_stack can read-write app_a_partition (partition)")])
-def test_a_broken_sandbox_is_overreach_naming_the_region(audited_runs, kind, named):
+def test_a_broken_sandbox_is_overreach_naming_the_region(audited_runs, kind, named, board, emu):
     out, _, codes = audited_runs
-    r = latest(out, kind)
-    assert r["verdict"] == "OVERREACH" and codes[kind] == 12, r["reason"]
+    r = latest(out, kind, emu, board)
+    assert r["verdict"] == "OVERREACH", r["reason"]
+    assert codes[f"{kind} x86" if board == "qemu_x86" else kind] == 12
     assert named in r["reason"] and r["isolation"]["status"] == "CERTIFIED"
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("app", ["prod_consumer", "b_reaches_a"])
+def test_qemu_and_renode_audits_give_the_same_matrix(audited_runs, app):
+    if len(emulators()) < 2:
+        pytest.skip("Renode not found: `harness setup --renode` installs it, or put "
+                    "`renode` on PATH")
+    out, _, _ = audited_runs
+    found = json.loads((out / "runs" / app / "mps2_an385.agreement.json").read_text())
+    assert found["agree"] and found["domains_compared"], found["differences"]
+    q, r = (latest(out, app, emu)["evidence"]["domains"]["threads"] for emu in ("qemu", "renode"))
+    assert {t: {n: c["access"] for n, c in v["regions"].items()} for t, v in q.items()} == \
+        {t: {n: c["access"] for n, c in v["regions"].items()} for t, v in r.items()}
 
 
 def test_a_user_thread_the_intent_does_not_list_is_named_and_still_checked():

@@ -49,8 +49,21 @@ def test_prod_consumer_on_mps2_an385_qemu_and_renode(ws, out, capsys):
         assert r["provenance"]["zephyr_version"] == version
         hwmv2 = tuple(map(int, version.split(".")[:2])) >= (3, 7)
         assert r["provenance"]["zephyr_board"] == ("mps2/an385" if hwmv2 else "mps2_an385")
+        audited(r)
     if "renode" in emulators:
-        assert "AGREE          prod_consumer mps2_an385 qemu vs renode" in printed
+        assert "AGREE          prod_consumer mps2_an385 qemu vs renode: same verdict, payload " \
+            "chains and domain matrices" in printed
+
+
+def audited(r: dict) -> None:
+    """prod_consumer audits its domains by default: app B reaches its partition, the
+    shared one and its own stack, nothing of app A."""
+    dom = r["evidence"]["domains"]
+    b = dom["threads"]["app_b_stack"]["regions"]
+    assert dom["violations"] == [] and dom["error"] is None
+    assert [b[n]["access"] for n in ("app_b_partition", "shared_partition", "own stack",
+                                     "app_a_partition", "kernel data")] == \
+        ["read-write", "read-write", "read-write", "none", "none"]
 
 
 def test_prod_consumer_on_qemu_x86(ws, out):
@@ -74,6 +87,7 @@ def test_prod_consumer_on_qemu_x86(ws, out):
         assert "move_thread_to_end_of_prio_q" in log and "unknown argument" not in log
         return
     assert rc == 0 and r["verdict"] == "PASS" and r["isolation"]["status"] == "CERTIFIED"
+    audited(r)      # 4.0: the user stacks are mapped apart (CONFIG_THREAD_STACK_MEM_MAPPED)
 
 
 def test_fault_demo_is_a_crash_with_the_fault_named(ws, out, capsys):

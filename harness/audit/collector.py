@@ -1,18 +1,23 @@
-"""What the emulated MPU held for each user thread during the run, from QEMU's own trace
-of the writes to its system registers (`-trace nvic_sysreg_write`, `-trace
-nvic_acknowledge_irq`, written to a file with `-D`).
+"""What the emulated MPU held for each user thread during the run, taken at each PendSV
+(the exception in which Zephyr switches threads): that is the configuration the
+outgoing thread ran with (its switch-in programmed it, and a drop to user mode
+reprograms it before it runs on). Neither way stops the CPU:
 
-The trace is passive: nothing stops the CPU, so the firmware runs exactly as it would
-unaudited (with -icount its UART output is byte-identical). Stopping it through QEMU's
-gdbstub was tried and measured first: every stop let QEMU's icount clock warp to the
-next timer, and the UART log diverged at byte 210 (docs/domain-audit.md).
+- QEMU (`MpuTrace`): QEMU's own trace of the writes to its system registers (`-trace
+  nvic_sysreg_write`, `-trace nvic_acknowledge_irq`, written to a file with `-D`),
+  replayed: the writes to MPU_RNR, MPU_RBAR, MPU_RASR and MPU_CTRL into the region
+  table, taken at each PendSV acknowledged. Stopping the CPU through QEMU's gdbstub
+  was tried and measured first: every stop let QEMU's icount clock warp to the next
+  timer, and the UART log diverged at byte 210 (docs/domain-audit.md).
+- Renode (`MpuSnapshots`): an execution hook on the first instruction of Zephyr's
+  PendSV handler (`z_arm_pendsv`, from the ELF) reads the region table from the CPU
+  model (the same registers the NVIC serves, region by region, the region number
+  put back after) and appends it to a file. A hook costs no virtual time.
 
-The collector replays the writes to MPU_RNR, MPU_RBAR and MPU_RASR (and MPU_CTRL) into
-the region table, and takes the table as it stands at each PendSV, the exception in
-which Zephyr switches threads: that is the configuration the outgoing thread ran with
-(its switch-in programmed it, and a drop to user mode reprograms it before it runs on).
-A user thread is known by the stack the MPU lets it write (the ELF symbol that holds
-that region's base), the one region Zephyr grants every user thread for itself.
+Both give the same table in the same form: RBAR as it reads back (base | region
+number), disabled regions left out. A user thread is known by the stack the MPU lets
+it write (the ELF symbol that holds that region's base), the one region Zephyr grants
+every user thread for itself.
 """
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.audit.elf_map import ElfMap
+from harness.errors import SetupError
 from harness.judging.domains import MpuRegion, ThreadView, user_map
 
 TRACE_ARGS = ("-trace", "nvic_sysreg_write", "-trace", "nvic_acknowledge_irq")
@@ -38,19 +44,20 @@ class Seen:
     configs: set = field(default_factory=set)      # (MPU enabled, ((n, RBAR, RASR), ...))
 
 
-class MpuTrace:
-    trace_args = TRACE_ARGS             # what QEMU is given (with -D <run dir>/trace_file)
-    trace_file = "qemu-mpu-trace.log"   # kept with the run: the audit's evidence
+class MpuTable:
+    """The tables seen at thread switches, per user thread (by its own stack)."""
+    trace_file = "mpu-trace.log"        # kept with the run: the audit's evidence
 
     def __init__(self, elf: ElfMap) -> None:
         self.elf = elf
         self.threads: dict[str, Seen] = {}
         self.switches = 0               # PendSVs seen: configurations taken
-        self.writes = 0                 # MPU region writes seen
+        self.tables = 0                 # region tables taken (with the last one of a trace)
+        self.writes: int | None = None  # MPU region writes seen (QEMU's trace only)
         self.error: str | None = None
 
     def read(self, path: Path) -> None:
-        """Replay the trace file of the run."""
+        """Take the tables from the trace file of the run."""
         try:
             lines = path.read_text(errors="replace").splitlines()
         except OSError as exc:
@@ -59,30 +66,14 @@ class MpuTrace:
         self.replay(lines)
 
     def replay(self, lines) -> None:
-        regions: dict[int, list[int]] = {}
-        selected, enabled = 0, False
-        for line in lines:
-            if m := WRITE.search(line):
-                addr, value = int(m.group(1), 16), int(m.group(2), 16)
-                if addr == RNR:
-                    selected = value & 0xFF
-                elif addr == RBAR:
-                    if value & RBAR_VALID:
-                        selected = value & 0xF
-                    regions.setdefault(selected, [0, 0])[0] = value
-                elif addr == RASR:
-                    regions.setdefault(selected, [0, 0])[1] = value
-                    self.writes += 1
-                elif addr == CTRL:
-                    enabled = bool(value & 1)
-            elif (m := ACK.search(line)) and int(m.group(1)) == PENDSV:
-                self._take(enabled, regions)
-        self._take(enabled, regions, last=True)       # the thread that ran last
+        raise NotImplementedError
 
     def _take(self, enabled: bool, regions: dict, last: bool = False) -> None:
-        table = tuple((n, *regions[n]) for n in sorted(regions))
+        table = tuple((n, (rbar & 0xFFFFFFE0) | n, rasr)
+                      for n, (rbar, rasr) in sorted(regions.items()) if rasr)
         stack = self._own_stack([MpuRegion(*r) for r in table])
         self.switches += 0 if last else 1
+        self.tables += 1
         if stack is None:
             return                                    # a supervisor thread: no user stack
         name = self.elf.holder(stack[0]) or f"stack@0x{stack[0]:08x}"
@@ -111,3 +102,67 @@ class MpuTrace:
 
     def stacks(self) -> dict[str, tuple[int, int]]:
         return {name: seen.stack for name, seen in self.threads.items() if seen.stack}
+
+
+class MpuTrace(MpuTable):
+    """QEMU: the MPU register writes of the run, replayed."""
+    trace_args = TRACE_ARGS             # what QEMU is given (with -D <run dir>/trace_file)
+    trace_file = "qemu-mpu-trace.log"
+
+    def replay(self, lines) -> None:
+        self.writes = 0
+        regions: dict[int, list[int]] = {}
+        selected, enabled = 0, False
+        for line in lines:
+            if m := WRITE.search(line):
+                addr, value = int(m.group(1), 16), int(m.group(2), 16)
+                if addr == RNR:
+                    selected = value & 0xFF
+                elif addr == RBAR:
+                    if value & RBAR_VALID:
+                        selected = value & 0xF
+                    regions.setdefault(selected, [0, 0])[0] = value
+                elif addr == RASR:
+                    regions.setdefault(selected, [0, 0])[1] = value
+                    self.writes += 1
+                elif addr == CTRL:
+                    enabled = bool(value & 1)
+            elif (m := ACK.search(line)) and int(m.group(1)) == PENDSV:
+                self._take(enabled, regions)
+        self._take(enabled, regions, last=True)       # the thread that ran last
+
+
+SNAPSHOT = re.compile(r"^pendsv enabled=([01])((?: \d+:[0-9a-f]+:[0-9a-f]+)*)\s*$")
+
+
+class MpuSnapshots(MpuTable):
+    """Renode: the region table read by a hook at each PendSV, one line each."""
+    trace_file = "renode-mpu-trace.log"
+
+    def hook(self, cpu: str, path: Path) -> str:
+        """The monitor command that installs the hook (IronPython, one line; the region
+        number register is put back as it was)."""
+        try:
+            entry = self.elf.address("z_arm_pendsv") & ~1      # a Thumb symbol
+        except KeyError:
+            raise SetupError("the ELF has no z_arm_pendsv: not a "
+                             "Zephyr Arm image with thread switching by PendSV",
+                             "audit Zephyr images for Armv7-M boards") from None
+        script = ("n = cpu.MPURegionNumber; rows = ['%d:%x:%x' % (i, (setattr(cpu, "
+                  "'MPURegionNumber', i), cpu.MPURegionBaseAddress)[1], "
+                  "cpu.MPURegionAttributeAndSize) for i in range(int(cpu.NumberOfMPURegions))]; "
+                  f"cpu.MPURegionNumber = n; f = open('{path}', 'a'); "
+                  "f.write('pendsv enabled=%d %s\\n' % (int(cpu.MPUEnabled), ' '.join(rows))); "
+                  "f.close()")
+        return f'{cpu} AddHook 0x{entry:x} "{script}"'
+
+    def replay(self, lines) -> None:
+        enabled, regions = False, {}
+        for line in lines:
+            m = SNAPSHOT.match(line)
+            if not m:
+                continue
+            enabled = m.group(1) == "1"
+            regions = {int(n): [int(rbar, 16), int(rasr, 16)]
+                       for n, rbar, rasr in (r.split(":") for r in m.group(2).split())}
+            self._take(enabled, regions)

@@ -1,6 +1,7 @@
 """Names for the audit, from the firmware's ELF (read with pyelftools): the app's memory
 partitions (the linker's z_data_smem_<name>_part_start/_size symbols that
-K_APPMEM_PARTITION_DEFINE makes), code, kernel data, the symbol that holds an address
+K_APPMEM_PARTITION_DEFINE makes), code (Zephyr's text and rodata regions, and every
+read-only section), kernel data, the symbol that holds an address
 (a thread object, a stack), and the structure offsets Zephyr's build exports as
 absolute symbols (___thread_t_arch_OFFSET, ...)."""
 from __future__ import annotations
@@ -23,9 +24,11 @@ def _in_flash(section, segments) -> bool:
     """A writable section with contents whose load address is its run address (e.g.
     Zephyr's .last_section marker) is not copied to RAM on an XIP target: it lies in
     flash. Data that runs from RAM is loaded elsewhere (LMA != VMA); bss has no
-    contents. (Targets that run from RAM, where everything is loaded in place, are not
-    audited yet.)"""
-    if not section["sh_flags"] & SH_FLAGS.SHF_WRITE or section["sh_type"] == "SHT_NOBITS":
+    contents. On a target that runs from RAM (qemu_x86: no writable segment is loaded
+    elsewhere) nothing lies in flash."""
+    xip = any(seg["p_flags"] & 2 and seg["p_paddr"] != seg["p_vaddr"] for seg in segments)
+    if not xip or not section["sh_flags"] & SH_FLAGS.SHF_WRITE or \
+            section["sh_type"] == "SHT_NOBITS":
         return False
     for seg in segments:
         if seg.section_in_segment(section):
@@ -68,6 +71,9 @@ class ElfMap:
                     best = name
         return best
 
+    def image_regions(self) -> list[tuple[int, int]]:
+        return _image_regions(self.symbols)
+
     def partitions(self) -> list[Named]:
         found: dict[str, dict] = {}
         for name, (value, _) in self.symbols.items():
@@ -81,13 +87,26 @@ class ElfMap:
         allocated section, less the partitions and stacks, named by what it is."""
         parts = self.partitions()
         stack_ranges = [Named(n, a, b, "stack") for n, (a, b) in sorted(stacks.items())]
-        carved = sorted((n.start, n.end) for n in parts + stack_ranges)
-        out = list(parts) + stack_ranges
+        image = [Named("code", lo, hi, "code") for lo, hi in self.image_regions()]
+        carved = sorted((n.start, n.end) for n in parts + stack_ranges + image)
+        out = list(parts) + stack_ranges + image
         for _, start, end, flags in self.sections:
             kind = "code" if not flags & SH_FLAGS.SHF_WRITE or flags & IN_FLASH else "kernel data"
             for lo, hi in _minus(start, end, carved):
                 out.append(Named(kind, lo, hi, kind))
         return out
+
+
+IMAGE_REGIONS = (("__text_region_start", "__text_region_end"),
+                 ("__rodata_region_start", "__rodata_region_end"))
+
+
+def _image_regions(symbols: dict) -> list[tuple[int, int]]:
+    """Zephyr's text and read-only data regions, as its linker script bounds them (page
+    aligned on MMU targets, where the kernel maps each whole region for user code: the
+    padding after rodata is no kernel data)."""
+    return [(symbols[a][0], symbols[b][0]) for a, b in IMAGE_REGIONS
+            if a in symbols and b in symbols and symbols[a][0] < symbols[b][0]]
 
 
 def _minus(start: int, end: int, holes: list[tuple[int, int]]):

@@ -62,6 +62,11 @@ def build(*, source: Path, board: str, build_dir: Path, log_path: Path, workspac
     if cached and cached != source.resolve():
         say(f"  {build_dir} was built from {cached}: rebuilding it from scratch")
         pristine = True
+    elif cached and not pristine and (base := _cache_value(build_dir, "ZEPHYR_BASE")) and \
+            Path(base).resolve() != Path(workspace.zephyr_base).resolve():
+        # another workspace's build (west would refuse it, e.g. mps2/an385 vs mps2_an385)
+        say(f"  {build_dir} was built with the Zephyr at {base}: rebuilding it from scratch")
+        pristine = True
     elif cached and not pristine and cached_board(build_dir) == board:
         # Configured for this app and board: `west build` would run exactly this
         # (cmake re-runs itself if a CMake input changed); it saves west's start-up.

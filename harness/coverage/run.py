@@ -3,15 +3,21 @@ from __future__ import annotations
 
 import re
 import shutil
+import sys
 import time
 from pathlib import Path
 
 from harness import isolation_run
 from harness.build import west_build
-from harness.coverage import gcov
+from harness.coverage import gcov, pc_trace
 from harness.errors import HarnessError, SetupError
 
 METHOD = "gcov"
+TRACE_METHOD = "renode-trace"
+TRACE_EMULATORS = ("renode",)      # where the unmodified image is traced instead
+TRACE_NOTE = ("the unmodified image the isolation certificate covers: Renode traced the "
+              "program counter of every instruction it ran, mapped to lines with the ELF's "
+              "DWARF line tables")
 GCC_MAJOR = re.compile(r"\) (\d+)\.\d+\.\d+")      # gcc --version: "... (Debian ...) 12.2.1 ..."
 EMULATORS = ("qemu",)               # where the gcov image runs (Renode: not yet)
 IMAGE_NOTE = ("the gcov-instrumented image, not the one the isolation certificate covers "
@@ -47,6 +53,14 @@ def check_runtime(zephyr_base: Path, toolchain_version: str) -> None:
                          "(--workspace), or a GCC 11 or older toolchain")
 
 
+def trace_path(coverage: bool, emu: str, result, built) -> Path | None:
+    """Where Renode traces the program counter for --coverage (None: no trace)."""
+    if coverage and emu in TRACE_EMULATORS and not built.coverage \
+            and result.app != isolation_run.PROBE_APP:
+        return result.run_dir / pc_trace.TRACE_FILE
+    return None
+
+
 def expect_dump(judge, built) -> None:
     """A gcov image: the judge waits for its dump and keeps it out of the log."""
     if built.coverage:
@@ -59,9 +73,11 @@ def conclude(coverage: bool, result, judge, built, toolchain, workspace,
     if not coverage:
         return None
     if not built.coverage:
+        if result.emulator in TRACE_EMULATORS:
+            return _traced(result, built, workspace)
         return {"status": "not collected", "method": None,
-                "reason": f"--coverage runs on {', '.join(EMULATORS)}; {result.emulator} "
-                          "runs the unmodified image"}
+                "reason": f"--coverage runs on {', '.join(EMULATORS + TRACE_EMULATORS)}; "
+                          f"{result.emulator} runs the unmodified image untraced"}
     dump = judge.gcov
     found = {"status": dump.status, "method": METHOD, "image": IMAGE_NOTE,
              "dump": dump.summary()}
@@ -106,3 +122,45 @@ def _app_lines(per_file: dict, app_dir: Path | None, base: Path) -> dict:
     prefix = str(app_dir.relative_to(base)) if app_dir.is_relative_to(base) else str(app_dir)
     return {name: lines for name, lines in per_file.items()
             if name.startswith(prefix.rstrip("/") + "/")}
+
+
+def _traced(result, built, workspace) -> dict:
+    """Coverage from Renode's PC trace: a gcovr tracefile of the app's and Zephyr's
+    sources, rendered by gcovr like a gcov run's."""
+    found = {"method": TRACE_METHOD, "image": TRACE_NOTE}
+    trace = result.run_dir / pc_trace.TRACE_FILE
+    t0 = time.monotonic()
+    try:
+        counts = pc_trace.executed(trace)
+    except (OSError, pc_trace.TraceError) as exc:
+        return {**found, "status": "no trace", "reason": f"Renode's execution trace: {exc}"}
+    if not counts:
+        return {**found, "status": "no trace", "reason": f"{trace} holds no instruction"}
+    verdict = result.outcome.verdict.label
+    if verdict not in ("PASS", "FAIL", "OVERREACH"):
+        found["note"] = f"the run ended {verdict}: the trace covers what ran until then"
+    base = workspace.zephyr_base
+    app_dir = west_build.cached_source(built.build_dir)
+    roots = [base] + ([app_dir] if app_dir and not app_dir.is_relative_to(base) else [])
+    out = result.run_dir / gcov.REPORT_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    tracefile = out / "renode-trace.json"
+    try:
+        per_file = pc_trace.tracefile(counts, pc_trace.line_table(built.elf), roots, tracefile)
+        if not per_file:
+            return {**found, "status": "report failed",
+                    "reason": f"no line of the sources under {', '.join(map(str, roots))} in "
+                              f"the DWARF of {built.elf} (built without debug information?)"}
+        files = gcov.outputs(out)
+        cmd = [sys.executable, "-m", "gcovr", "--root", str(base), "--add-tracefile",
+               str(tracefile), "--merge-mode-functions=separate", *gcov.report_args(files)]
+        found.update(gcov.run_gcovr(cmd, files, result.run_dir / "coverage.log"))
+    except (HarnessError, OSError) as exc:
+        return {**found, "status": "report failed", "reason": str(exc)}
+    named = found.pop("files")                # gcovr's names, relative to the root
+    found.update(status="complete", instructions=sum(counts.values()), addresses=len(counts),
+                 app_sources=_app_lines(named, app_dir, base), files=len(named),
+                 reports={k: str(v) for k, v in files.items()}, root=str(base))
+    trace.unlink()        # tens of MB; the tracefile keeps what it said, line by line
+    result.timings["coverage_s"] = round(time.monotonic() - t0, 3)
+    return found

@@ -29,6 +29,7 @@ class Emulator(abc.ABC):
                              # to catch a late fault (an expectation's after_success_s wins)
     settle_guest_s: float | None = None     # or guest seconds, for emulators that report them
     audit = None             # the domain audit's collector (harness.audit), for adapters
+    coverage_trace = None    # where Renode writes its PC trace for --coverage (a Path)
                              # that feed one
 
     def __init__(self, board, settings: dict, run_dir: Path, pool, environ: dict) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 from pathlib import Path
 
 from harness.emulators.base import Emulator
@@ -31,7 +32,7 @@ class Qemu(Emulator):
     def launch(self, elf: Path) -> int:
         uart_port, self.qmp_port = free_port(), free_port()
         audit = []
-        if self.audit is not None:            # QEMU traces its MPU writes for the domain audit
+        if getattr(self.audit, "trace_args", None):   # QEMU traces its MPU writes (audit)
             audit = [*self.audit.trace_args, "-D", str(self.run_dir / self.audit.trace_file)]
         argv = [self.binary(), *map(str, self.settings.get("args", [])), *audit,
                 "-display", "none", "-monitor", "none",
@@ -42,8 +43,40 @@ class Qemu(Emulator):
         self.spawn(argv)
         return uart_port
 
+    _audit_qmp = None
+    _sampler = None
+
     def resume(self) -> None:
-        """Nothing to do: the CPU runs from the moment the UART reader connected."""
+        """The CPU runs from the moment the UART reader connected; the x86 domain audit
+        starts sampling guest memory over QMP (the one QMP client until the teardown)."""
+        if getattr(self.audit, "needs_snapshot", False):
+            try:
+                self._audit_qmp = Qmp(self.qmp_port, Deadline(2.0))
+            except EmulatorError as exc:
+                self.audit.error = f"no QMP for the domain audit: {exc}"
+                return
+            done = threading.Event()
+            sampler = threading.Thread(target=self.audit.follow, name="domain-audit",
+                                       args=(self._audit_qmp, self.run_dir, done), daemon=True)
+            self._sampler = done, sampler
+            sampler.start()
+
+    def stop(self) -> dict:
+        """The x86 domain audit's sampling ends and its last snapshot is taken here, after
+        the run and before QEMU quits; a failure there is the audit's error, not the run's."""
+        if self._sampler is not None:
+            done, thread = self._sampler
+            done.set()
+            thread.join(5.0)
+            qmp, self._sampler, self._audit_qmp = self._audit_qmp, None, None
+            try:
+                if self.poll() is None and not self.teardown.get("ended_by"):
+                    self.audit.snapshot(qmp, self.run_dir / self.audit.trace_file)
+            except (EmulatorError, OSError, ValueError) as exc:
+                self.audit.error = f"QEMU's memory could not be saved over QMP: {exc}"
+            finally:
+                qmp.close()           # QMP serves one client at a time: closed before the quit
+        return super().stop()
 
     def request_quit(self) -> None:
         try:
@@ -78,12 +111,20 @@ class Qmp:
         self._reply()                       # greeting
         self.execute("qmp_capabilities")
 
-    def execute(self, command: str) -> dict:
-        self.send(command)
+    def close(self) -> None:
+        for part in (self.file, self.sock):
+            try:
+                part.close()
+            except OSError:
+                pass
+
+    def execute(self, command: str, **arguments) -> dict:
+        self.send(command, **arguments)
         return self._reply()
 
-    def send(self, command: str) -> None:
-        self.file.write(json.dumps({"execute": command}).encode() + b"\n")
+    def send(self, command: str, **arguments) -> None:
+        msg = {"execute": command, **({"arguments": arguments} if arguments else {})}
+        self.file.write(json.dumps(msg).encode() + b"\n")
         self.file.flush()
 
     def _reply(self) -> dict:

@@ -83,7 +83,15 @@ class Renode(Emulator):
         self._log_from, self._transcript_from = self.host.begins
         self.host.runs += 1
         begin = () if self.host.prepared else self._prepare
-        for command in [*begin, *machine, *attach, *self.settings.get("commands", [])]:
+        audit = []                         # a hook on PendSV reads the MPU for the domain audit
+        if self.audit is not None:
+            audit = [self.audit.hook(self.settings.get("cpu", "sysbus.cpu"),
+                                     self.run_dir / self.audit.trace_file)]
+        cpu = self.settings.get("cpu", "sysbus.cpu")
+        if self.coverage_trace is not None:    # --coverage: the PC of every instruction run
+            audit.append(f'{cpu} CreateExecutionTracing "harness_coverage" '
+                         f"@{self.coverage_trace} PC true")
+        for command in [*begin, *machine, *attach, *audit, *self.settings.get("commands", [])]:
             self.monitor.execute(command)
         return endpoint
 
@@ -203,6 +211,12 @@ class Renode(Emulator):
         host = self.host
         if host is None or self.teardown.get("ended_by"):
             return self.teardown
+        if self.coverage_trace is not None and host.proc.poll() is None:
+            try:                              # the tracer's writer flushes and closes the file
+                self.monitor.execute(f"{self.settings.get('cpu', 'sysbus.cpu')} "
+                                     "DisableExecutionTracing", timeout=30.0, check=False)
+            except EmulatorError:
+                pass                          # the trace reads as cut short
         if self.pool:                        # the run's part, before a reset adds to it
             self._keep_logs(host)
             self.teardown = self.pool.give(host, self._prepare, self._stamp)

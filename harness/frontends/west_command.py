@@ -72,7 +72,7 @@ class HarnessCommand(WestCommand):
             verdicts = [r.verdict for r in results]
             for found in runner.agreements(session, app, results):     # one ELF, several emulators
                 print(report.agreement_line(found), flush=True)
-                verdicts += [] if found["agree"] else [Verdict.DISAGREE]
+                verdicts += [Verdict.DISAGREE] if found["agree"] is False else []
         return worst(verdicts).code
 
 

@@ -157,6 +157,8 @@ def certificate_text(r: RunResult) -> str:
 
 def agreement_line(found: dict) -> str:
     emus = " vs ".join(found["emulators"])
+    if found["agree"] is None:
+        return f"{'NOT-COMPARED':<14} {found['app']} {found['board']} {emus}: {found['same']}"
     if found["agree"]:
         same = found.get("same", "same verdict and payload chains")
         return f"{'AGREE':<14} {found['app']} {found['board']} {emus}: {same}"

@@ -32,13 +32,14 @@ def audit(p) -> None:
     p.add_argument("--audit-domains", action="store_true", default=None,
                    help="audit the firmware's memory domains during each run: what every user "
                    "thread can reach, from the live MPU, held against the app's expectation "
-                   "(audit: threads:); Armv7-M boards under QEMU (see docs/domain-audit.md)")
+                   "(audit: threads:); Armv7-M MPU boards under QEMU and Renode, qemu_x86 (see "
+                   "docs/domain-audit.md)")
     p.add_argument("--no-audit-domains", dest="audit_domains", action="store_false",
                    help="no domain audit, also where the app's expectation audits by default")
     p.add_argument("--coverage", action="store_true",
                    help="measure code coverage: the gcov image on QEMU (the board must support "
-                   "coverage), HTML, Cobertura and LCOV in each run directory "
-                   "(see docs/coverage-and-footprint.md)")
+                   "coverage), the unmodified image traced on Renode; HTML, Cobertura and "
+                   "LCOV in each run directory (see docs/coverage-and-footprint.md)")
 
 
 def selection(p) -> None:

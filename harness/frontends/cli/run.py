@@ -61,7 +61,7 @@ def run(args, environ) -> int:
         verdicts = [r.verdict for r in results]
         for found in runner.agreements(session, app, rounds[-1]):
             print(report.agreement_line(found), flush=True)
-            verdicts += [] if found["agree"] else [Verdict.DISAGREE]
+            verdicts += [Verdict.DISAGREE] if found["agree"] is False else []
         options.report_repeats(session, results, args.repeat)
     return worst(verdicts).code
 

@@ -42,7 +42,7 @@ def run(args, environ, roots, matrix_jobs: int | None = None) -> int:
         agreements = suite.agreements(session, rounds[-1].results)   # within one round
         for found_pair in agreements:
             print(report.agreement_line(found_pair), flush=True)
-            verdicts += [] if found_pair["agree"] else [Verdict.DISAGREE]
+            verdicts += [Verdict.DISAGREE] if found_pair["agree"] is False else []
     files = matrix.write_reports(session, out, session.out_dir / "matrix",
                                  getattr(args, "shard", None), agreements)
     for r in out.results:
