@@ -55,6 +55,7 @@ class Planned:
     skip: str | None            # the static reason it does not run, or None
     built_only: str | None = None   # why it is built but not run (twister: "not run")
     requires: tuple = ()        # the Planned runs whose builds it needs (required_applications)
+    fixtures: tuple = ()        # --fixture values, for the pytest harness (--twister-fixture)
 
     @property
     def name(self) -> str:
@@ -92,7 +93,8 @@ def plan(found, pairs, zephyr_base: Path, selection: Selection = Selection(),
                 platform_key_reason(s, facts[board.name], keyed) or \
                 ("No robot support for the selected emulator: Robot suites run on Renode"
                  if s.harness == "robot" and emu != "renode" else None)
-            out.append(Planned(s, board, emu, why, not_runnable(s, selection)))
+            out.append(Planned(s, board, emu, why, not_runnable(s, selection),
+                               fixtures=tuple(sorted(selection.fixtures))))
     return [_with_required(p, out, facts) for p in out]
 
 
@@ -154,6 +156,7 @@ def run(session, p: Planned) -> RunResult:
         try:
             driver = driver_for(p.scenario, session.workspace.zephyr_base, session.environ)
             driver.check()
+            driver.fixtures = p.fixtures
             try:
                 driver.required_builds = [_build_of(session, q) for q in p.requires]
             except BuildError:             # twister: SKIPPED, "Required application failed"

@@ -132,6 +132,10 @@ def test_a_robot_suite_missing_or_with_a_syntax_error_is_bad_input(tmp_path):
     bad.write_text("*** Test Cases ***\nA\n    FOR    ${i}    IN RANGE    3\n        Log    ${i}\n")
     with pytest.raises(UsageError, match=r"bad.robot:3: FOR loop .*END"):
         RobotSuites([bad], "s").check()
+    latin1 = tmp_path / "latin1.robot"
+    latin1.write_bytes(b"*** Test Cases ***\nA\n    Log    caf\xe9\n")
+    with pytest.raises(UsageError, match=r"latin1.robot: Robot cannot read it: .*utf-8"):
+        RobotSuites([latin1], "s").check()
     good = tmp_path / "good.robot"
     good.write_text("*** Test Cases ***\nA\n    Log    hello\n")
     RobotSuites([good], "s").check()

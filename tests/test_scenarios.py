@@ -83,6 +83,20 @@ def test_what_twister_builds_but_does_not_run(loaded):
     assert not_runnable(found["demo.base"]) is None
 
 
+def test_slow_scenarios_and_fixture_parameters_as_twister_reads_them():
+    """twister 4.3 TestInstance.check_runnable: slow: true is built, not run, without
+    --enable-slow; testsuite_runnable: --fixture name:param provides `name`."""
+    from types import SimpleNamespace
+    slow = SimpleNamespace(keys={"slow": True, "harness_config": {}}, harness="console")
+    assert "--enable-slow" in not_runnable(slow)
+    assert not_runnable(slow, Selection(enable_slow=True)) is None
+    needs = SimpleNamespace(keys={"harness_config": {"fixture": "gpio_loopback"}},
+                            harness="console")
+    assert not_runnable(needs, Selection(fixtures=frozenset({"gpio_loopback:P0.1"}))) is None
+    assert not_runnable(needs, Selection(fixtures=frozenset({"gpio_loopback_x"}))) == \
+        "missing fixture gpio_loopback"
+
+
 def test_selection_by_tag_fixture_and_scenario(loaded):
     found, _ = loaded
     assert skip_reason(found["demo.base"], MPS2, Selection(tags=frozenset({"base"}))) is None

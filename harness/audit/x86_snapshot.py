@@ -68,6 +68,7 @@ class PageTableSnapshot:
         self.writes = None
         self.error: str | None = None
         self.kept: list[str] = []        # the snapshots that added something
+        self.stopped: str | None = None  # why sampling ended early (QEMU gone), if it did
         self._live: dict[str, tuple[set, tuple[int, int], int]] = {}
         self._last: dict[str, tuple[set, tuple[int, int], int]] = {}
 
@@ -79,8 +80,9 @@ class PageTableSnapshot:
         while not done.wait(self.interval_s):
             try:
                 self._save(qmp, tmp)
-            except Exception as exc:     # noqa: BLE001  (QEMU ending: the last snapshot tells)
-                self.error = self.error or f"a sample of guest memory failed: {exc}"
+            except Exception as exc:     # noqa: BLE001  (QEMU ending: the samples so far stand)
+                self.stopped = f"sampling stopped after {self.switches} sample(s): {exc}"
+                tmp.unlink(missing_ok=True)
                 return
             if self._take(tmp.read_bytes(), live=True):
                 kept = run_dir / f"qemu-ram-{self.switches}.bin"
@@ -105,7 +107,9 @@ class PageTableSnapshot:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            self.error = self.error or f"no memory snapshot at {path}: {exc.strerror}"
+            if not self._live:           # no sample either: nothing was read
+                self.error = self.error or f"no memory snapshot at {path}: {exc.strerror}"
+            self.stopped = self.stopped or f"no last snapshot: {exc.strerror}"
             return
         self._take(data, live=False)
 
@@ -158,7 +162,7 @@ class PageTableSnapshot:
         return {v.name: v.stack for v in self.views() if v.stack}
 
     def notes(self) -> dict:
-        return {"samples": self.switches, "snapshots_kept": self.kept,
+        return {"samples": self.switches, "snapshots_kept": self.kept, "sampling": self.stopped,
                 "threads_seen_alive": sorted(self._live),
                 "threads_from_last_snapshot": sorted(set(self._last) - set(self._live))}
 

@@ -87,7 +87,9 @@ def outputs(out: Path) -> dict[str, Path]:
 
 def report_args(files: dict[str, Path]) -> list[str]:
     """gcovr's options for every report of `outputs`."""
-    return ["--html-details", str(files["html"]), "--cobertura", str(files["cobertura"]),
+    # no syntax highlighting: it took 1.1 of gcovr's 2.6 s on prod_consumer's 113 pages
+    return ["--html-details", str(files["html"]), "--no-html-syntax-highlighting",
+            "--cobertura", str(files["cobertura"]),
             "--lcov", str(files["lcov"]), "--json", str(files["json"]),
             "--json-summary", str(files["summary"])]
 

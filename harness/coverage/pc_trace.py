@@ -47,6 +47,24 @@ def executed(path: Path) -> Counter:
     return counts
 
 
+def cached_line_table(elf: Path, sha256: str) -> dict[str, dict[int, list[int]]]:
+    """line_table(elf), kept beside the ELF for the next run of the same image (reading
+    the DWARF took 0.6 s of a 0.3 s run for prod_consumer)."""
+    cache = elf.with_name(elf.name + ".lines.json")
+    try:
+        kept = json.loads(cache.read_text())
+        if kept.get("sha256") == sha256:
+            return {f: {int(n): a for n, a in rows.items()} for f, rows in kept["lines"].items()}
+    except (OSError, ValueError, KeyError, AttributeError):
+        pass
+    table = line_table(elf)
+    try:
+        cache.write_text(json.dumps({"sha256": sha256, "lines": table}))
+    except OSError:
+        pass                                   # a read-only build directory: read it again
+    return table
+
+
 def line_table(elf: Path) -> dict[str, dict[int, list[int]]]:
     """{source file (absolute): {line: [statement start addresses]}} of every CU."""
     table: dict[str, dict[int, list[int]]] = {}

@@ -146,7 +146,8 @@ def _traced(result, built, workspace) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     tracefile = out / "renode-trace.json"
     try:
-        per_file = pc_trace.tracefile(counts, pc_trace.line_table(built.elf), roots, tracefile)
+        per_file = pc_trace.tracefile(counts, pc_trace.cached_line_table(built.elf, built.sha256),
+                                      roots, tracefile)
         if not per_file:
             return {**found, "status": "report failed",
                     "reason": f"no line of the sources under {', '.join(map(str, roots))} in "

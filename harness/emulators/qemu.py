@@ -73,7 +73,7 @@ class Qemu(Emulator):
                 if self.poll() is None and not self.teardown.get("ended_by"):
                     self.audit.snapshot(qmp, self.run_dir / self.audit.trace_file)
             except (EmulatorError, OSError, ValueError) as exc:
-                self.audit.error = f"QEMU's memory could not be saved over QMP: {exc}"
+                self.audit.stopped = f"the last snapshot could not be saved over QMP: {exc}"
             finally:
                 qmp.close()           # QMP serves one client at a time: closed before the quit
         return super().stop()

@@ -40,7 +40,7 @@ KEYS: dict[str, tuple[str, object]] = {
     "platform_key": ("list", []),
 }
 # Keys that change nothing in how a scenario is built or judged on an emulator.
-INERT = {"type", "build_on_all", "slow", "modules", "extra_sections", "integration_platforms",
+INERT = {"type", "build_on_all", "modules", "extra_sections", "integration_platforms",
          "toolchain_exclude", "toolchain_allow", "platform_type", "levels", "testing",
          "vendor_allow", "vendor_exclude", "simulation_exclude", "seed", "sysbuild",
          "ignore_qemu_crash", "integration_toolchains", "testcases"}

@@ -42,6 +42,7 @@ class PytestScenario:
         self.config = dict(scenario["harness_config"] or {})
         self.roots = self._roots()
         self.required_builds: list[Path] = []    # required_applications' build directories
+        self.fixtures: tuple = ()                 # --fixture values (name or name:parameter)
 
     def check(self) -> None:
         """Bad input as UsageError (BAD_INPUT) and a workspace without the plugin as a
@@ -103,6 +104,7 @@ class PytestScenario:
                 data.write_text(yaml.safe_dump(commands))
                 argv.append(f"--testdata={data}")
         argv += [f"--required-build={d}" for d in self.required_builds]
+        argv += [f"--twister-fixture={f}" for f in self.fixtures]     # as twister gives them
         argv += [str(a) for a in self.config.get("pytest_args") or []]
         return argv
 

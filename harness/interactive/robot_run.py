@@ -66,11 +66,17 @@ class RobotSuites:
     def check(self) -> None:
         """Missing suites and Robot syntax errors as BAD_INPUT, with the file and line."""
         from robot.api import get_model
+        from robot.errors import DataError
         for suite in self.suites:
             if not suite.is_file():
                 raise UsageError(f"no Robot suite at {suite}", "check the path (robot_testsuite "
                                  "is relative to the scenario's directory)")
-            errors = [(stmt.lineno, err) for section in get_model(suite).sections
+            try:
+                model = get_model(suite)
+            except DataError as exc:             # e.g. not UTF-8, which Robot requires
+                raise UsageError(f"{suite}: Robot cannot read it: {exc.message}",
+                                 "save the suite as UTF-8; nothing was run") from None
+            errors = [(stmt.lineno, err) for section in model.sections
                       for stmt in _statements(section) for err in getattr(stmt, "errors", ())]
             if errors:
                 line, err = errors[0]

@@ -34,6 +34,7 @@ class Selection:
     exclude_tags: frozenset = frozenset()  # --exclude-tag
     fixtures: frozenset = frozenset()      # --fixture: what this test bench provides
     names: tuple = field(default_factory=tuple)  # --scenario: only these (exact or prefix.)
+    enable_slow: bool = False              # --enable-slow: run scenarios marked slow: true
 
 
 def skip_reason(scenario, board: BoardFacts, selection: Selection = Selection()) -> str | None:
@@ -64,11 +65,15 @@ def skip_reason(scenario, board: BoardFacts, selection: Selection = Selection())
 
 def not_runnable(scenario, selection: Selection = Selection()) -> str | None:
     """Why a scenario that is built cannot be run (None: it runs): twister builds it and
-    reports it "not run" (TestInstance.testsuite_runnable): a harness it cannot drive,
-    or a harness_config.fixture not given with --fixture."""
+    reports it "not run" (TestInstance.check_runnable, testsuite_runnable): `slow: true`
+    without --enable-slow, a harness it cannot drive, or a harness_config.fixture not
+    given with --fixture (a fixture given as name:parameter provides `name`)."""
+    if scenario.keys.get("slow") and not selection.enable_slow:
+        return "slow: true in the scenario (--enable-slow runs it)"
     if scenario.harness not in SUPPORTED_HARNESSES:
         return f"harness {scenario.harness} is not supported"
-    if _fixture(scenario) and _fixture(scenario) not in selection.fixtures:
+    provided = {f.split(":")[0] for f in selection.fixtures}
+    if _fixture(scenario) and _fixture(scenario) not in provided:
         return f"missing fixture {_fixture(scenario)}"
     return None
 

@@ -49,7 +49,11 @@ def selection(p) -> None:
     p.add_argument("--tag", action="append", help="test suites: only scenarios with this tag")
     p.add_argument("--exclude-tag", action="append", help="test suites: leave out this tag")
     p.add_argument("--fixture", action="append",
-                   help="test suites: a fixture this bench provides (harness_config.fixture)")
+                   help="test suites: a fixture this bench provides (harness_config.fixture); "
+                   "name:parameter provides name, and pytest scenarios get it whole")
+    p.add_argument("-S", "--enable-slow", action="store_true",
+                   help="test suites: run the scenarios marked slow: true (otherwise built, "
+                   "not run, as twister does)")
     p.add_argument("--scenario", action="append",
                    help="test suites: only this scenario (or its dotted children)")
 
@@ -116,7 +120,8 @@ def positive(text: str) -> int:
 
 def selected(args) -> Selection:
     return Selection(frozenset(split(args.tag)), frozenset(split(args.exclude_tag)),
-                     frozenset(split(args.fixture)), tuple(split(args.scenario)))
+                     frozenset(split(args.fixture)), tuple(split(args.scenario)),
+                     bool(getattr(args, "enable_slow", False)))
 
 
 def split(values) -> list[str]:
