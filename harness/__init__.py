@@ -6,7 +6,7 @@ inputs/ (project, boards, apps, expectations, scenarios, workspace) -> build/ (w
 toolchain, build cache) -> emulators/ (QEMU, Renode and its installation) -> stream/
 (UART socket, watch loop) -> judging/ (pure: matcher, verdicts, triage, isolation)
 -> reports/ (result.json, JUnit, shards, footprint). Beside the run: audit/ (domain
-audit), coverage/ (gcov), interactive/ (pytest, shell and Robot code that drives the
+audit), coverage/ (gcov, Renode's PC trace), interactive/ (pytest, shell and Robot code that drives the
 board). runner.py composes them for one run;
 matrix.py, suite.py and isolation_run.py are the pipelines over many runs; host/ holds
 process, deadline and file plumbing; frontends/ the thin adapters (CLI, pytest, Robot,

@@ -339,7 +339,7 @@ class Session:
             result.outcome.evidence["domains"] = {"not_audited": not_audited}
         if emulator.audit is not None:
             result.outcome = audit_run.conclude(result.outcome, emulator.audit, intent,
-                                                result.run_dir)
+                                                result.run_dir, board.protection)
         result.coverage = coverage_run.conclude(self.coverage, result, judge, built,
                                                 self.builds.toolchain(board), self.workspace,
                                                 self.environ)

@@ -322,6 +322,18 @@ def test_a_pc_trace_counts_each_instruction_and_a_cut_entry_is_dropped(tmp_path)
         pc_trace.executed(trace)
 
 
+def test_a_real_renode_trace_reads_as_its_first_instructions():
+    """The first 2000 entries of a trace Renode 1.15.3 wrote (`CreateExecutionTracing ...
+    PC true`) for prod_consumer on mps2_an385 (Zephyr 3.0.99): from the reset handler
+    (0x2350 in that build), Thumb code, 35 distinct addresses (the early start-up loops)."""
+    from conftest import DATA
+
+    from harness.coverage import pc_trace
+    counts = pc_trace.executed(DATA / "renode-pc-trace.prod_consumer.mps2_an385.first2000.bin")
+    assert sum(counts.values()) == 2000 and len(counts) == 35
+    assert all(pc % 2 == 0 and pc < 0x10000 for pc in counts) and 0x2350 in counts
+
+
 def test_the_tracefile_marks_a_line_covered_where_a_statement_start_ran(tmp_path):
     from collections import Counter
 
@@ -340,6 +352,17 @@ def test_the_tracefile_marks_a_line_covered_where_a_statement_start_ran(tmp_path
         [(1, 1), (3, 5), (4, 0)]
     from gcovr.data_model.version import FORMAT_VERSION
     assert data["gcovr/format_version"] == FORMAT_VERSION
+
+
+def test_dwarf_file_numbers_count_from_1_before_version_5_and_from_0_after():
+    from types import SimpleNamespace as NS
+
+    from harness.coverage import pc_trace
+    entries = [NS(name=b"main.c", dir_index=1), NS(name=b"k.h", dir_index=0)]
+    v4 = {"version": 4, "include_directory": [b"src"], "file_entry": entries}
+    assert pc_trace._file_names(v4, "/app") == {1: "/app/src/main.c", 2: "/app/k.h"}
+    v5 = {"version": 5, "include_directory": [b"/app", b"src"], "file_entry": entries}
+    assert pc_trace._file_names(v5, "/app") == {0: "/app/src/main.c", 1: "/app/k.h"}
 
 
 @pytest.fixture(scope="module")
@@ -432,3 +455,26 @@ def test_two_boards_traced_by_renode_merge_with_a_gcov_shard(coverage_run, renod
             part = json.loads(Path(r["coverage"]["reports"]["summary"]).read_text())
             assert all(merged_files[f["filename"]] >= f["line_covered"] for f in part["files"])
     assert any(n.endswith("soc/arm/st_stm32/stm32f4/soc.c") or "stm32" in n for n in merged_files)
+
+
+@pytest.mark.integration
+def test_a_traced_ztest_suite_has_coverage_per_test_case(renode_coverage_run, capsys):
+    """tests/kernel/mem_protect/userspace on Renode with --coverage (Zephyr 4.3): one
+    tracefile per ztest test case, named as the run's test cases, each covering some of
+    the suite's own source; merged with gcovr they cover what the whole run covered."""
+    from harness.frontends.cli import main
+    out = renode_coverage_run[3]
+    suite = WS_43 / "zephyr" / "tests" / "kernel" / "mem_protect" / "userspace"
+    main(["run", "--workspace", str(WS_43), "--app", str(suite), "--board", "mps2_an385",
+          "--emulator", "renode", "--coverage", "--no-isolation", "--out", str(out)])
+    capsys.readouterr()
+    run = out / "runs" / "kernel.memory_protection.userspace" / "mps2_an385.renode" / "latest"
+    result = json.loads((run / "result.json").read_text())
+    assert result["verdict"] == "PASS", result["reason"]
+    per_test = result["coverage"]["testcases"]
+    judged = {c["name"] for c in result["evidence"]["testcases"]}
+    assert len(judged) > 30 and judged <= set(per_test)
+    assert all(t["app_lines_covered"] > 0 and Path(t["tracefile"]).is_file()
+               for t in per_test.values())
+    assert per_test["userspace.bad_syscall"]["app_lines_covered"] != \
+        per_test["userspace.is_usermode"]["app_lines_covered"]

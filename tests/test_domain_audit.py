@@ -133,6 +133,13 @@ def test_the_agreement_check_compares_domain_matrices():
     plain = run("renode", "none")
     plain.outcome.evidence.pop("domains")
     assert agreement.compare([run("qemu", "none"), plain], spec)["domains_compared"] is False
+    gcov, traced = run("qemu", "none"), run("renode", "none")     # --coverage: two images
+    gcov.coverage, gcov.provenance = {"method": "gcov"}, {"elf_sha256": "a"}
+    traced.provenance = {"elf_sha256": "b"}
+    found = agreement.compare([gcov, traced], spec)
+    assert found["agree"] is None and "gcov image" in found["same"]
+    from harness.reports import report
+    assert report.agreement_line(found).startswith("NOT-COMPARED   a b qemu vs renode: ")
 
 
 def test_app_b_with_app_a_s_partition_in_its_domain_is_named():
@@ -155,7 +162,8 @@ def test_the_audit_intent_is_checked_when_the_expectation_is_read():
     assert spec.audit.default and spec.audit.threads["app_b_stack"]["may_reach"][0] == \
         "app_b_partition"
     for bad in ({"threads": {"t": {"may_reach": "x"}}}, {"threads": {"t": {"reach": []}}},
-                {"thread": {}}, "yes"):
+                {"thread": {}}, "yes", {"threads": {"t": {"also_on": {"tpu": []}}}},
+                {"threads": {"t": {"also_on": {"mmu": "x"}}}}):
         with pytest.raises(UsageError):
             expect.parse({"events": {"s": {"literal": "S"}}, "audit": bad})
 
@@ -202,6 +210,49 @@ def test_a_stack_mapped_elsewhere_is_named_where_it_lies():
     assert pt.physical(mem, 0x10000, 0x7123) == 0x2123 and pt.physical(mem, 0x10000, 0x9000) is None
 
 
+def test_what_a_thread_may_also_reach_on_one_kind_of_protection_unit():
+    """prod_consumer: app A's threads share a domain; on an MMU they share its page tables
+    and so each other's stacks, on an MPU not: `also_on: {mmu: [...]}` says so."""
+    cell = {"access": "read-write", "kind": "stack", "granted_by": ["page tables at 0x1"]}
+    found = {"app_a_stack": {"user": True, "regions": {"writeback_stack": cell}, "unnamed": []}}
+    rule = expect.parse({"events": {"s": {"literal": "S"}}, "audit": {"threads": {
+        "app_a_stack": {"may_reach": ["own stack"], "also_on": {"mmu": ["writeback_stack"]}}}}})
+    intent = rule.audit.threads
+    assert domains.violations(found, intent, "mmu") == []
+    assert domains.violations(found, intent, "mpu") == [
+        "app_a_stack can read-write writeback_stack (stack), granted by page tables at 0x1"]
+
+
+def test_pae_large_pages_and_rights_taken_away_at_the_directory():
+    from harness.judging import pagetables as pt
+    mem = bytearray(0x3000)
+    mem[0:8] = (0x11000 | pt.P).to_bytes(8, "little")
+    big = 0x200000 | pt.P | pt.US | pt.RW | pt.PS                # PDE 1: a 2 MiB page
+    mem[0x1008:0x1010] = big.to_bytes(8, "little")
+    mem[0x1010:0x1018] = (0x12000 | pt.P | pt.US).to_bytes(8, "little")           # no R/W
+    mem[0x1018:0x1020] = (0x12000 | pt.P | pt.US | pt.RW | pt.XD).to_bytes(8, "little")
+    mem[0x2000:0x2008] = (0x5000 | pt.P | pt.US | pt.RW).to_bytes(8, "little")    # PT entry 0
+    spans = pt.user_map(pt.Memory(bytes(mem), 0x10000), 0x10000)
+    assert [(hex(s.start), hex(s.end), s.access, hex(s.region.virtual)) for s in spans] == [
+        ("0x5000", "0x6000", "rw", "0x600000"),     # XD only in the PDE: no execution
+        ("0x5000", "0x6000", "rx", "0x400000"),     # R/W only in the PTE: read and execute
+        ("0x200000", "0x400000", "rwx", "0x200000")]
+
+
+def test_renode_s_last_table_counts_and_a_torn_last_line_is_dropped(tmp_path):
+    elf = prod_consumer_elf()
+    trace = tmp_path / "t.log"
+    trace.write_text("pendsv enabled=1 0:0:602002b 2:20004802:130b0015\n"
+                     "final enabled=1 0:0:602002b 2:20005002:130b0015\n"
+                     "pendsv enabled=1 0:0:602002b 2:2000")             # cut mid-write
+    audit = MpuSnapshots(elf)
+    audit.read(trace)
+    assert audit.switches == 1 and audit.tables == 2
+    assert sorted(audit.stacks()) == ["app_a_stack", "app_b_stack"]
+    assert "python" in audit.last_table("sysbus.cpu", trace) and "final enabled" in \
+        audit.last_table("sysbus.cpu", trace)
+
+
 def test_the_x86_audit_reads_live_user_threads_and_names_them_by_stack():
     from harness.audit.x86_snapshot import K_USER, THREAD_DEAD, PageTableSnapshot
     from harness.judging import pagetables as pt
@@ -214,6 +265,7 @@ def test_the_x86_audit_reads_live_user_threads_and_names_them_by_stack():
     audit.candidates = [("b_thread", 0x13000), ("k_thread", 0x13040)]
     audit.elf = ElfMap({"b_stack": (0x2000, 0x2000)}, [])
     audit.tables, audit.error, audit._live, audit._last = 0, None, {}, {}
+    audit.unreadable = {}
     mem = bytearray(pae_tables({2: pt.P | pt.RW | pt.US | pt.XD})) + bytearray(0x1000)
 
     def thread(at: int, options: int, state: int) -> None:

@@ -59,10 +59,13 @@ class MpuTable:
     def read(self, path: Path) -> None:
         """Take the tables from the trace file of the run."""
         try:
-            lines = path.read_text(errors="replace").splitlines()
+            text = path.read_text(errors="replace")
         except OSError as exc:
             self.error = f"no MPU trace at {path}: {exc.strerror}"
             return
+        lines = text.splitlines()
+        if text and not text.endswith("\n"):
+            lines.pop()                 # a line still being written when the run ended
         self.replay(lines)
 
     def replay(self, lines) -> None:
@@ -132,7 +135,7 @@ class MpuTrace(MpuTable):
         self._take(enabled, regions, last=True)       # the thread that ran last
 
 
-SNAPSHOT = re.compile(r"^pendsv enabled=([01])((?: \d+:[0-9a-f]+:[0-9a-f]+)*)\s*$")
+SNAPSHOT = re.compile(r"^(pendsv|final) enabled=([01])((?: \d+:[0-9a-f]+:[0-9a-f]+)*)\s*$")
 
 
 class MpuSnapshots(MpuTable):
@@ -148,13 +151,13 @@ class MpuSnapshots(MpuTable):
             raise SetupError("the ELF has no z_arm_pendsv: not a "
                              "Zephyr Arm image with thread switching by PendSV",
                              "audit Zephyr images for Armv7-M boards") from None
-        script = ("n = cpu.MPURegionNumber; rows = ['%d:%x:%x' % (i, (setattr(cpu, "
-                  "'MPURegionNumber', i), cpu.MPURegionBaseAddress)[1], "
-                  "cpu.MPURegionAttributeAndSize) for i in range(int(cpu.NumberOfMPURegions))]; "
-                  f"cpu.MPURegionNumber = n; f = open('{path}', 'a'); "
-                  "f.write('pendsv enabled=%d %s\\n' % (int(cpu.MPUEnabled), ' '.join(rows))); "
-                  "f.close()")
-        return f'{cpu} AddHook 0x{entry:x} "{script}"'
+        return f'{cpu} AddHook 0x{entry:x} "{_table_script("pendsv", path)}"'
+
+    def last_table(self, cpu: str, path: Path) -> str:
+        """The monitor command that appends the table as the run ended (the emulation
+        paused): the thread that ran last, which no PendSV showed leaving."""
+        return (f'python "cpu = self.Machine[\'{cpu}\']; '
+                f'{_table_script("final", path)}"')
 
     def replay(self, lines) -> None:
         enabled, regions = False, {}
@@ -162,7 +165,18 @@ class MpuSnapshots(MpuTable):
             m = SNAPSHOT.match(line)
             if not m:
                 continue
-            enabled = m.group(1) == "1"
+            enabled = m.group(2) == "1"
             regions = {int(n): [int(rbar, 16), int(rasr, 16)]
-                       for n, rbar, rasr in (r.split(":") for r in m.group(2).split())}
-            self._take(enabled, regions)
+                       for n, rbar, rasr in (r.split(":") for r in m.group(3).split())}
+            self._take(enabled, regions, last=m.group(1) == "final")
+
+
+def _table_script(label: str, path: Path) -> str:
+    """IronPython, one line, with `cpu` the CPU: appends `label enabled=E n:RBAR:RASR ...`
+    to `path`, the region number register put back as it was."""
+    return ("n = cpu.MPURegionNumber; rows = ['%d:%x:%x' % (i, (setattr(cpu, "
+            "'MPURegionNumber', i), cpu.MPURegionBaseAddress)[1], "
+            "cpu.MPURegionAttributeAndSize) for i in range(int(cpu.NumberOfMPURegions))]; "
+            f"cpu.MPURegionNumber = n; f = open('{path}', 'a'); "
+            f"f.write('{label} enabled=%d %s\\n' % (int(cpu.MPUEnabled), ' '.join(rows))); "
+            "f.close()")

@@ -93,12 +93,12 @@ def collector(elf: Path, kind: str = "armv7m", emu: str = "qemu"):
     return cls(elf, names) if cls is PageTableSnapshot else cls(names)
 
 
-def conclude(outcome: Outcome, audit, intent, run_dir: Path) -> Outcome:
+def conclude(outcome: Outcome, audit, intent, run_dir: Path, unit_kind: str | None = None) -> Outcome:
     """The audit's matrix and violations into the evidence; a PASS whose threads reach
     more than the app intends becomes OVERREACH."""
     audit.read(run_dir / audit.trace_file)
     found = domains.matrix(audit.views(), audit.elf.named(audit.stacks()))
-    problems = domains.violations(found, intent.threads if intent else {})
+    problems = domains.violations(found, intent.threads if intent else {}, unit_kind)
     method = METHOD["x86" if isinstance(audit, PageTableSnapshot) else
                     "renode" if isinstance(audit, MpuSnapshots) else "qemu"]
     report = {"method": method, "switches": audit.switches, "region_writes": audit.writes,

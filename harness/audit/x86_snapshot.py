@@ -69,6 +69,7 @@ class PageTableSnapshot:
         self.error: str | None = None
         self.kept: list[str] = []        # the snapshots that added something
         self.stopped: str | None = None  # why sampling ended early (QEMU gone), if it did
+        self.unreadable: dict[str, str] = {}   # thread objects whose tables could not be walked
         self._live: dict[str, tuple[set, tuple[int, int], int]] = {}
         self._last: dict[str, tuple[set, tuple[int, int], int]] = {}
 
@@ -77,19 +78,20 @@ class PageTableSnapshot:
     def follow(self, qmp, run_dir: Path, done: threading.Event) -> None:
         """Sample the running guest until `done` is set (the adapter's sampler thread)."""
         tmp = run_dir / "qemu-ram.sample"
-        while not done.wait(self.interval_s):
-            try:
-                self._save(qmp, tmp)
-            except Exception as exc:     # noqa: BLE001  (QEMU ending: the samples so far stand)
-                self.stopped = f"sampling stopped after {self.switches} sample(s): {exc}"
+        try:
+            while not done.wait(self.interval_s):
                 tmp.unlink(missing_ok=True)
-                return
-            if self._take(tmp.read_bytes(), live=True):
-                kept = run_dir / f"qemu-ram-{self.switches}.bin"
-                tmp.replace(kept)
-                self.kept.append(kept.name)
-            self.switches += 1
-        tmp.unlink(missing_ok=True)
+                self._save(qmp, tmp)
+                if self._take(tmp.read_bytes(), live=True):
+                    kept = run_dir / f"qemu-ram-{self.switches}.bin"
+                    tmp.replace(kept)
+                    self.kept.append(kept.name)
+                self.switches += 1
+        except Exception as exc:         # noqa: BLE001  (QEMU ending: the samples so far stand)
+            if not done.is_set():
+                self.stopped = f"sampling stopped after {self.switches} sample(s): {exc}"
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def snapshot(self, qmp, path: Path) -> None:
         """The last snapshot, QEMU paused: the run is over."""
@@ -98,7 +100,9 @@ class PageTableSnapshot:
 
     def _save(self, qmp, path: Path) -> None:
         start, end = self.span
-        qmp.execute("pmemsave", val=start, size=end - start, filename=str(path))
+        if "return" not in qmp.execute("pmemsave", val=start, size=end - start,
+                                       filename=str(path)):
+            raise OSError("QMP closed before pmemsave answered")
 
     # -- analysis ----------------------------------------------------------------------
 
@@ -116,7 +120,11 @@ class PageTableSnapshot:
     def _take(self, data: bytes, live: bool) -> bool:
         """Walk the tables of the user threads in one snapshot; True if it added anything."""
         if len(data) != self.span[1] - self.span[0]:
-            self.error = f"a memory snapshot is {len(data)} bytes, not {self.span[1] - self.span[0]}"
+            why = f"a memory snapshot is {len(data)} bytes, not {self.span[1] - self.span[0]}"
+            if live:
+                self.unreadable["sample"] = why     # the samples before and after stand
+            else:
+                self.error = why
             return False
         mem, off, added = pagetables.Memory(data, self.span[0]), self.off, False
         for name, addr in self.candidates:
@@ -137,9 +145,8 @@ class PageTableSnapshot:
                 # the stack as the thread sees it may be mapped away from its object
                 # (CONFIG_THREAD_STACK_MEM_MAPPED): named where it lies
                 stack_name = self.elf.holder(pagetables.physical(mem, root, start) or start)
-            except ValueError as exc:
-                if "[" not in name:       # an array entry may be no thread after all
-                    self.error = f"{name}: {exc}"
+            except ValueError as exc:     # tables not set up yet, or no thread after all
+                self.unreadable[name] = str(exc)
                 continue
             if stack_name is None:
                 continue                  # no thread after all, or its stack is unmapped
@@ -163,6 +170,7 @@ class PageTableSnapshot:
 
     def notes(self) -> dict:
         return {"samples": self.switches, "snapshots_kept": self.kept, "sampling": self.stopped,
+                "unreadable": self.unreadable,
                 "threads_seen_alive": sorted(self._live),
                 "threads_from_last_snapshot": sorted(set(self._last) - set(self._live))}
 

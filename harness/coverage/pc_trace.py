@@ -17,10 +17,16 @@ import struct
 from collections import Counter
 from pathlib import Path
 
+from elftools.common.exceptions import DWARFError, ELFError
 from elftools.elf.elffile import ELFFile
+
+from harness.host.files import write_atomic
 
 SIGNATURE = b"ReTrace"
 TRACE_FILE = "renode-pc-trace.bin"
+
+
+DwarfErrors = (DWARFError, ELFError)         # an ELF or DWARF pyelftools cannot read
 
 
 class TraceError(Exception):
@@ -47,10 +53,11 @@ def executed(path: Path) -> Counter:
     return counts
 
 
-def cached_line_table(elf: Path, sha256: str) -> dict[str, dict[int, list[int]]]:
-    """line_table(elf), kept beside the ELF for the next run of the same image (reading
-    the DWARF took 0.6 s of a 0.3 s run for prod_consumer)."""
-    cache = elf.with_name(elf.name + ".lines.json")
+def cached_line_table(elf: Path, sha256: str, build_dir: Path) -> dict[str, dict[int, list[int]]]:
+    """line_table(elf), kept in the build directory for the next run of the same image
+    (reading the DWARF took 0.6 s of a 0.3 s run for prod_consumer); a warm run boots a
+    copy of the ELF, so the cache is found by the image's hash, not beside the file."""
+    cache = build_dir / "zephyr" / "harness-lines.json"
     try:
         kept = json.loads(cache.read_text())
         if kept.get("sha256") == sha256:
@@ -59,7 +66,7 @@ def cached_line_table(elf: Path, sha256: str) -> dict[str, dict[int, list[int]]]
         pass
     table = line_table(elf)
     try:
-        cache.write_text(json.dumps({"sha256": sha256, "lines": table}))
+        write_atomic(cache, json.dumps({"sha256": sha256, "lines": table}))
     except OSError:
         pass                                   # a read-only build directory: read it again
     return table
@@ -130,3 +137,62 @@ def tracefile(counts: Counter, lines: dict[str, dict[int, list[int]]], roots: li
         summary[name] = [sum(1 for r in rows if r["count"]), len(rows)]
     out.write_text(json.dumps({"gcovr/format_version": FORMAT_VERSION, "files": files}))
     return summary
+
+
+def ztest_entries(elf: Path) -> dict[int, str]:
+    """{entry address: "suite.test"} of the image's ztest unit tests (the new ztest API's
+    iterable section, _ztest_unit_test_list_start.._end: struct ztest_unit_test {suite
+    name, name, test function, thread options, stats}); {} where there is none."""
+    with open(elf, "rb") as f:
+        e = ELFFile(f)
+        table = e.get_section_by_name(".symtab")
+        if table is None:
+            return {}
+        syms = {s.name: s["st_value"] for s in table.iter_symbols()
+                if s.name in ("_ztest_unit_test_list_start", "_ztest_unit_test_list_end")}
+        if len(syms) != 2:
+            return {}
+        wide = e.elfclass == 64
+        size, fmt = (40, "<QQQI4xQ") if wide else (20, "<IIIII")
+        start, end = syms["_ztest_unit_test_list_start"], syms["_ztest_unit_test_list_end"]
+        sections = [s for s in e.iter_sections() if s["sh_flags"] & 2 and s["sh_type"] != "SHT_NOBITS"]
+
+        def read(addr: int, n: int) -> bytes:
+            for s in sections:
+                if s["sh_addr"] <= addr < s["sh_addr"] + s["sh_size"]:
+                    off = addr - s["sh_addr"]
+                    return s.data()[off:off + n]
+            return b""
+
+        def string(addr: int) -> str:
+            raw = read(addr, 256)
+            return raw.split(b"\0", 1)[0].decode(errors="replace")
+
+        out = {}
+        for at in range(start, end - size + 1, size):
+            record = read(at, size)
+            if len(record) != size:
+                break
+            suite, name, test = struct.unpack(fmt, record)[:3]
+            out[test & ~1] = f"{string(suite)}.{string(name)}"     # Thumb: the bit 0 off
+        return out
+
+
+def executed_per_test(path: Path, entries: dict[int, str]) -> dict[str, Counter]:
+    """{"suite.test": {pc: count}}: each instruction counted for the test whose function
+    the CPU last entered (from a test's entry to the next test's; what ztest runs
+    between two tests, its before/after hooks included, goes to the earlier one)."""
+    data = path.read_bytes()
+    pc_length = data[8]
+    size = pc_length + 1
+    body = memoryview(data)[10:]
+    whole = len(body) - len(body) % size
+    fmt = "<IB" if pc_length == 4 else "<QB"
+    out: dict[str, Counter] = {}
+    current = None
+    for pc, _ in struct.iter_unpack(fmt, body[:whole]):
+        if pc in entries:
+            current = out.setdefault(entries[pc], Counter())
+        if current is not None:
+            current[pc] += 1
+    return out

@@ -146,8 +146,8 @@ def _traced(result, built, workspace) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     tracefile = out / "renode-trace.json"
     try:
-        per_file = pc_trace.tracefile(counts, pc_trace.cached_line_table(built.elf, built.sha256),
-                                      roots, tracefile)
+        lines = pc_trace.cached_line_table(built.elf, built.sha256, built.build_dir)
+        per_file = pc_trace.tracefile(counts, lines, roots, tracefile)
         if not per_file:
             return {**found, "status": "report failed",
                     "reason": f"no line of the sources under {', '.join(map(str, roots))} in "
@@ -156,12 +156,45 @@ def _traced(result, built, workspace) -> dict:
         cmd = [sys.executable, "-m", "gcovr", "--root", str(base), "--add-tracefile",
                str(tracefile), "--merge-mode-functions=separate", *gcov.report_args(files)]
         found.update(gcov.run_gcovr(cmd, files, result.run_dir / "coverage.log"))
-    except (HarnessError, OSError) as exc:
-        return {**found, "status": "report failed", "reason": str(exc)}
+        tests = _per_test(trace, built.elf, lines, roots, out / "tests", app_dir,
+                          [c["name"] for c in result.outcome.evidence.get("testcases", [])])
+    except (HarnessError, OSError, ImportError, pc_trace.DwarfErrors) as exc:
+        return {**found, "status": "report failed", "reason": f"{type(exc).__name__}: {exc}"}
+    if tests:
+        found["testcases"] = tests
     named = found.pop("files")                # gcovr's names, relative to the root
     found.update(status="complete", instructions=sum(counts.values()), addresses=len(counts),
                  app_sources=_app_lines(named, app_dir, base), files=len(named),
                  reports={k: str(v) for k, v in files.items()}, root=str(base))
     trace.unlink()        # tens of MB; the tracefile keeps what it said, line by line
     result.timings["coverage_s"] = round(time.monotonic() - t0, 3)
+    return found
+
+
+def _per_test(trace: Path, elf: Path, lines: dict, roots: list[Path], out: Path,
+              app_dir: Path | None, judged: list[str]) -> dict:
+    """Coverage per ztest test case of a traced run: a gcovr tracefile each (merge them
+    with `gcovr --add-tracefile`), and its covered lines, in all and in the app's own
+    sources, named as the run's test cases are (`suite.test`, or without the `test_`
+    prefix where the run's names drop it, as twister's do on Zephyr 4.x). {} where the
+    image has no ztest unit tests (the new ztest API)."""
+    entries = pc_trace.ztest_entries(elf)
+    if not entries:
+        return {}
+    known = set(judged)
+    for addr, case in entries.items():
+        suite, _, name = case.partition(".")
+        short = f"{suite}.{name.removeprefix('test_')}"
+        if case not in known and short in known:
+            entries[addr] = short
+    out.mkdir(parents=True, exist_ok=True)
+    app = str(app_dir).rstrip("/") + "/" if app_dir else None
+    found = {}
+    for case, counts in sorted(pc_trace.executed_per_test(trace, entries).items()):
+        path = out / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', case)}.json"
+        per_file = pc_trace.tracefile(counts, lines, roots, path)
+        found[case] = {"lines_covered": sum(c for c, _ in per_file.values()),
+                       "app_lines_covered": sum(c for f, (c, _) in per_file.items()
+                                                if app and f.startswith(app)),
+                       "tracefile": str(path)}
     return found

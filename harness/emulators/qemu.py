@@ -43,39 +43,45 @@ class Qemu(Emulator):
         self.spawn(argv)
         return uart_port
 
-    _audit_qmp = None
-    _sampler = None
+    _sampler = None            # (done, thread, its QMP connection) of the x86 domain audit
 
     def resume(self) -> None:
         """The CPU runs from the moment the UART reader connected; the x86 domain audit
         starts sampling guest memory over QMP (the one QMP client until the teardown)."""
         if getattr(self.audit, "needs_snapshot", False):
             try:
-                self._audit_qmp = Qmp(self.qmp_port, Deadline(2.0))
-            except EmulatorError as exc:
+                qmp = Qmp(self.qmp_port, Deadline(2.0))
+            except (EmulatorError, OSError, ValueError) as exc:
                 self.audit.error = f"no QMP for the domain audit: {exc}"
                 return
             done = threading.Event()
             sampler = threading.Thread(target=self.audit.follow, name="domain-audit",
-                                       args=(self._audit_qmp, self.run_dir, done), daemon=True)
-            self._sampler = done, sampler
+                                       args=(qmp, self.run_dir, done), daemon=True)
+            self._sampler = done, sampler, qmp
             sampler.start()
 
     def stop(self) -> dict:
         """The x86 domain audit's sampling ends and its last snapshot is taken here, after
-        the run and before QEMU quits; a failure there is the audit's error, not the run's."""
+        the run and before QEMU quits; a failure there is the audit's, not the run's."""
         if self._sampler is not None:
-            done, thread = self._sampler
+            done, thread, qmp = self._sampler
+            self._sampler = None
             done.set()
+            qmp.shutdown()              # a sample waiting on QEMU's answer ends now
             thread.join(5.0)
-            qmp, self._sampler, self._audit_qmp = self._audit_qmp, None, None
-            try:
-                if self.poll() is None and not self.teardown.get("ended_by"):
-                    self.audit.snapshot(qmp, self.run_dir / self.audit.trace_file)
-            except (EmulatorError, OSError, ValueError) as exc:
-                self.audit.stopped = f"the last snapshot could not be saved over QMP: {exc}"
-            finally:
-                qmp.close()           # QMP serves one client at a time: closed before the quit
+            qmp.close()                 # QMP serves one client at a time
+            if thread.is_alive():
+                self.audit.stopped = "the sampler did not end: no last snapshot"
+            elif self.poll() is None and not self.teardown.get("ended_by"):
+                last = None
+                try:
+                    last = Qmp(self.qmp_port, Deadline(2.0))
+                    self.audit.snapshot(last, self.run_dir / self.audit.trace_file)
+                except (EmulatorError, OSError, ValueError) as exc:
+                    self.audit.stopped = f"the last snapshot could not be saved over QMP: {exc}"
+                finally:
+                    if last is not None:
+                        last.close()
         return super().stop()
 
     def request_quit(self) -> None:
@@ -91,6 +97,8 @@ class Qemu(Emulator):
         args = " ".join(map(str, self.settings.get("args", [])))
         if "-icount" not in args or "sleep=off" not in args or self.proc is None:
             return None
+        if self._sampler is not None:   # the audit's memory samples keep QEMU busy: no
+            return None                 # STALL from CPU use while it samples (HANG still)
         return cpu_seconds(self.proc.pid) if self.proc.poll() is None else None
 
     def version(self) -> str:
@@ -108,8 +116,23 @@ class Qmp:
         except OSError:
             raise EmulatorError(f"QMP port {port} never accepted a connection") from None
         self.file = self.sock.makefile("rwb")
-        self._reply()                       # greeting
-        self.execute("qmp_capabilities")
+        try:
+            if not self._reply():           # greeting
+                raise EmulatorError("QMP closed the connection before its greeting")
+            self.execute("qmp_capabilities")
+        except (OSError, ValueError) as exc:
+            self.close()
+            raise EmulatorError(f"QMP on port {port}: {exc}") from None
+        except EmulatorError:
+            self.close()
+            raise
+
+    def shutdown(self) -> None:
+        """End the connection both ways: a read waiting on it returns."""
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def close(self) -> None:
         for part in (self.file, self.sock):

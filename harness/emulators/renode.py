@@ -211,12 +211,8 @@ class Renode(Emulator):
         host = self.host
         if host is None or self.teardown.get("ended_by"):
             return self.teardown
-        if self.coverage_trace is not None and host.proc.poll() is None:
-            try:                              # the tracer's writer flushes and closes the file
-                self.monitor.execute(f"{self.settings.get('cpu', 'sysbus.cpu')} "
-                                     "DisableExecutionTracing", timeout=30.0, check=False)
-            except EmulatorError:
-                pass                          # the trace reads as cut short
+        if (self.audit is not None or self.coverage_trace is not None) and host.proc.poll() is None:
+            self._end_traces()
         if self.pool:                        # the run's part, before a reset adds to it
             self._keep_logs(host)
             self.teardown = self.pool.give(host, self._prepare, self._stamp)
@@ -231,6 +227,23 @@ class Renode(Emulator):
         if not self.pool:
             shutil.rmtree(host.scratch, ignore_errors=True)
         return self.teardown
+
+    def _end_traces(self) -> None:
+        """The run is over: pause the emulation (a kept Renode runs on until its reset),
+        then the domain audit's last MPU table and the end of the coverage trace (its
+        writer flushes and closes the file). A failure leaves the audit or the trace
+        short, never the run's verdict."""
+        cpu = self.settings.get("cpu", "sysbus.cpu")
+        commands = ["pause"]
+        if self.audit is not None:
+            commands.append(self.audit.last_table(cpu, self.run_dir / self.audit.trace_file))
+        if self.coverage_trace is not None:
+            commands.append(f"{cpu} DisableExecutionTracing")
+        try:
+            for command in commands:
+                self.monitor.execute(command, timeout=30.0, check=False)
+        except EmulatorError:
+            pass
 
     def _keep_logs(self, host: RenodeHost) -> None:
         (self.run_dir / "renode.log").write_bytes(host.log_since(self._log_from))

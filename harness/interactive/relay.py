@@ -9,6 +9,7 @@ from __future__ import annotations
 import select
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,14 +70,16 @@ class Relay:
             conn.settimeout(1.0)            # a child that stopped reading cannot block us
             stream.tee = lambda data: _send(conn, data)
             while not deadline.expired() and not cancel.is_set() and not stream.closed:
-                if emulator.poll() is not None:
-                    stream.drain(0.2)
-                    self.boots.died = self.boots.died or (n, emulator.poll())
-                    break
-                for line in stream.read_lines(POLL_S):
+                ended = emulator.poll() is not None
+                lines = [*stream.drain(0.2), *stream.flush_partial()] if ended else \
+                    stream.read_lines(POLL_S)
+                for line in lines:         # the last words of an emulator that ended too
                     dump.feed(line.text, line.lineno)
                 if dump.complete and self.boots.fault is None:
                     self.boots.fault, self.boots.fault_boot = dump.summary(), n
+                if ended or stream.closed:     # QEMU closes its UART socket as it exits
+                    self.boots.died = self.boots.died or (n, _exit_code(emulator))
+                    break
                 if select.select([conn], [], [], 0)[0]:
                     data = _recv(conn)
                     if not data:                 # the child closed: this boot is over
@@ -91,6 +94,15 @@ class Relay:
                     stream.close()
             finally:
                 self.boots.teardowns.append(emulator.stop())
+
+
+def _exit_code(emulator, wait_s: float = 1.0):
+    """The exit code of an emulator that is ending (it may close its UART first)."""
+    deadline = Deadline(wait_s)
+    while emulator.poll() is None and not deadline.expired():
+        time.sleep(0.01)
+    rc = emulator.poll()
+    return rc if rc is not None else "its UART closed"
 
 
 def _send(conn: socket.socket, data: bytes) -> None:

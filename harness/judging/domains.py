@@ -122,8 +122,9 @@ def matrix(threads: list[ThreadView], named: list[Named]) -> dict:
     return out
 
 
-def violations(found: dict, intent: dict) -> list[str]:
-    """What `intent` ({thread: {"may_reach": [...]}}) forbids and the audit found. The
+def violations(found: dict, intent: dict, unit: str | None = None) -> list[str]:
+    """What `intent` ({thread: {"may_reach": [...], "also_on": {unit: [...]}}}) forbids
+    and the audit found, on a protection unit of kind `unit` (mpu, mmu). The
     pseudo-region `own stack` is the thread's own stack; code stays readable and
     executable; a writable range that belongs to nothing named is always a violation."""
     problems = []
@@ -136,7 +137,8 @@ def violations(found: dict, intent: dict) -> list[str]:
         if not seen["user"]:
             problems.append(f"{thread}: ran in supervisor mode: it can reach all memory")
             continue
-        allowed = set(rule.get("may_reach") or ())
+        allowed = set(rule.get("may_reach") or ()) | \
+            set((rule.get("also_on") or {}).get(unit) or ())
         for name, cell in seen["regions"].items():
             ok = cell["access"] == "none" or name in allowed or \
                 (cell["kind"] == "own stack" and "own stack" in allowed) or \

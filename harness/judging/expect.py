@@ -15,7 +15,8 @@ from harness.errors import UsageError
 EVENT_KEYS = {"literal", "regex", "index", "require", "count", "extra", "final"}
 TOP_KEYS = {"events", "order", "fail_on", "after_success_s", "audit"}
 AUDIT_KEYS = {"default", "threads"}
-THREAD_KEYS = {"may_reach"}
+THREAD_KEYS = {"may_reach", "also_on"}
+UNIT_KINDS = {"mpu", "mmu"}
 REF = re.compile(r"^\s*(\w+)\[\s*(\*|-?\d+|[a-z]\w*(?:\s*[+-]\s*\d+)?)\s*\]\s*$")
 
 
@@ -103,7 +104,13 @@ def _audit(body, where: str) -> AuditIntent | None:
         if not isinstance(rule, dict) or not isinstance(rule.get("may_reach", []), list):
             raise UsageError(f"{where}: threads: {name}: needs may_reach: [region, ...]")
         _no_unknown(rule, THREAD_KEYS, f"{where}: threads: {name}")
-        threads[str(name)] = {"may_reach": [str(r) for r in rule.get("may_reach") or []]}
+        also = rule.get("also_on") or {}
+        if not isinstance(also, dict) or set(also) - UNIT_KINDS or \
+                not all(isinstance(v, list) for v in also.values()):
+            raise UsageError(f"{where}: threads: {name}: also_on maps mpu or mmu to a list of "
+                             "regions", "e.g. also_on: {mmu: [writeback_stack]}")
+        threads[str(name)] = {"may_reach": [str(r) for r in rule.get("may_reach") or []],
+                              "also_on": {k: [str(r) for r in v] for k, v in also.items()}}
     return AuditIntent(threads, bool(body.get("default", False)))
 
 

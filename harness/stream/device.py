@@ -18,7 +18,6 @@ from harness.judging.verdict import Outcome, Verdict
 from harness.stream.uart import Line
 from harness.stream.watch import follow
 
-
 BASE_TIMEOUT_S = 60.0      # pytest-twister-harness's base_timeout, for its verbs
 
 

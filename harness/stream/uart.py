@@ -21,7 +21,6 @@ from serial.urlhandler import protocol_socket
 from harness.host.deadline import Deadline, retry
 from harness.judging.lines import LineSplitter
 
-
 IO_LOG = "uart-io.log"
 
 
