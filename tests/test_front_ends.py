@@ -105,8 +105,10 @@ def project(tmp_path_factory, zephyr_workspace):
     (broken / "prj.conf").write_text("")
     (broken / "src" / "main.c").write_text("void main(void) { this does not compile; }\n")
     (broken / "expect.yaml").write_text((APPS_DIR / "prod_consumer" / "expect.yaml").read_text())
+    # audit_domains: false: the fake QEMU traces no MPU (prod_consumer audits by default)
     (root / "harness.yaml").write_text(
-        f"board_dirs: [boards]\nout: out\ntimeout: 3\nworkspace: {zephyr_workspace.topdir}\n")
+        f"board_dirs: [boards]\nout: out\ntimeout: 3\nworkspace: {zephyr_workspace.topdir}\n"
+        "audit_domains: false\n")
     (root / "test_run.py").write_text(
         "import os\nimport pytest\n\n"
         "@pytest.mark.harness_app(os.environ['CASE_APP'])\n"

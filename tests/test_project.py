@@ -41,6 +41,21 @@ def test_each_key_is_checked_with_a_clear_error(tmp_path, text, message):
         project.load(tmp_path / "harness.yaml")
 
 
+def test_audit_domains_true_false_or_left_to_the_app_reaches_every_front_end(tmp_path,
+                                                                           monkeypatch):
+    from harness.inputs import config
+    made = []
+    monkeypatch.setattr(config, "make_session", lambda *a, **kw: made.append(kw) or kw)
+    for text, expected in (("audit_domains: false\n", False), ("audit_domains: true\n", True),
+                           ("timeout: 3\n", None)):
+        (tmp_path / "harness.yaml").write_text(text)
+        assert project.find(tmp_path, None).audit_domains is expected
+        config.project_session({}, tmp_path)             # the pytest and Robot front ends
+        assert made[-1]["audit_domains"] is expected
+    config.project_session({}, tmp_path, audit_domains=True)   # a front end's own option wins
+    assert made[-1]["audit_domains"] is True
+
+
 def test_the_repositorys_own_board_file_is_found_first_and_validated(tmp_path):
     board = boards.load("my_mps2", (EXAMPLE / "boards", boards.BOARDS_DIR))
     assert board.zephyr_board == "mps2_an385" and board.path.parent == EXAMPLE / "boards"

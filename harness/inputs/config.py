@@ -71,11 +71,14 @@ def make_lab(*, hardware_map: str | None = None, device_serial: str | None = Non
 def project_session(environ: dict, cwd: Path, *, workspace_arg: str | None = None,
                     out: str | None = None, config_file: str | None = None, **kw) -> Session:
     """make_session with the defaults of the project file (harness.yaml at or above `cwd`,
-    or `config_file`): its workspace, output directory, timeout and board directories.
+    or `config_file`): its workspace, output directory, timeout, board directories and
+    domain audit.
     For the front ends that have no command line of their own (pytest, Robot)."""
     proj = project.find(cwd, config_file)
     if proj is None:
         return make_session(environ, workspace_arg, out or "harness-out", **kw)
+    if kw.get("audit_domains") is None:
+        kw["audit_domains"] = proj.audit_domains
     return make_session(environ, workspace_arg or proj.workspace, out or proj.out or "harness-out",
                         board_dirs=(*map(Path, proj.board_dirs), BOARDS_DIR),
                         default_timeout_s=proj.timeout, **kw)

@@ -39,7 +39,9 @@ class Project:
     workspace: str | None = None
     hardware_map: str | None = None      # twister's hardware map, for --device-testing
     timeout: float | None = None
-    audit_domains: bool = False          # every run audits the firmware's memory domains
+    audit_domains: bool | None = None    # true: every run audits the firmware's memory
+                                         # domains; false: none does; absent: as each app's
+                                         # expectation says (audit: default:)
     extra: dict = field(default_factory=dict, compare=False)
 
 

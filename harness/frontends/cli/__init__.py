@@ -74,8 +74,8 @@ def _with_project(args):
         args.workspace = args.workspace or proj.workspace
         args.project_timeout = proj.timeout       # below a scenario's own timeout
         args.project_hardware_map = proj.hardware_map     # for --device-testing
-        if getattr(args, "audit_domains", None) is None and proj.audit_domains:
-            args.audit_domains = True
+        if getattr(args, "audit_domains", None) is None and proj.audit_domains is not None:
+            args.audit_domains = proj.audit_domains
         args.board_dirs = (*map(Path, proj.board_dirs), BOARDS_DIR)
         if args.command == "run":
             args.project_apps = proj.apps
