@@ -160,10 +160,17 @@ class PageTableSnapshot:
         return added
 
     def views(self) -> list[ThreadView]:
-        book = self._last | self._live          # a live sample wins over the last snapshot
-        return [ThreadView(name, True, [s for spans in sorted(configs, key=len) for s in spans],
-                           stack, stops)
-                for name, (configs, stack, stops) in sorted(book.items())]
+        """Each thread with every configuration seen, live and in the last snapshot (a
+        partition added after the last sample shows there)."""
+        out = []
+        for name in sorted(set(self._live) | set(self._last)):
+            configs, stack, stops = self._live.get(name, (set(), None, 0))
+            last = self._last.get(name)
+            if last:
+                configs, stack, stops = configs | last[0], stack or last[1], stops + last[2]
+            out.append(ThreadView(name, True, [s for spans in sorted(configs, key=len)
+                                               for s in spans], stack, stops))
+        return out
 
     def stacks(self) -> dict[str, tuple[int, int]]:
         return {v.name: v.stack for v in self.views() if v.stack}
