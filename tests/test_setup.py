@@ -74,6 +74,24 @@ def test_a_mirror_without_the_commit_says_where_to_put_it(tmp_path, mirror):
                         manifest_source=manifest)
 
 
+def test_a_mirror_run_recovers_what_a_failed_network_fetch_left(tmp_path, mirror):
+    """`west update` without network leaves zephyr/.git empty; the mirror run clones anew."""
+    m, manifest, zephyr, cmsis = mirror
+    top = tmp_path / "ws"
+    (top / "zephyr").mkdir(parents=True)
+    git(top / "zephyr", "init", "-q")
+    said = []
+    setup_mod.setup(top, m, said.append, requirements=False, manifest_source=manifest)
+    assert git(top / "zephyr", "rev-parse", "HEAD") == zephyr
+    assert any("holds no commit" in s for s in said)
+    other = repo(tmp_path / "other", {"x": "y\n"})     # a repository with other history
+    shutil.rmtree(top / "modules/hal/cmsis")
+    shutil.copytree(tmp_path / "other", top / "modules/hal/cmsis")
+    with pytest.raises(SetupError, match="without cmsis's pinned commit") as e:
+        setup_mod.setup(top, m, said.append, requirements=False, manifest_source=manifest)
+    assert "move" in e.value.hint and other
+
+
 def test_the_workspace_keeps_working_when_the_mirror_is_gone(tmp_path, mirror):
     m, manifest, zephyr, cmsis = mirror
     top = tmp_path / "ws"

@@ -61,8 +61,17 @@ def _make(topdir: Path, mirror: Path | None, say, manifest_source: Path, zephyr:
         for name, revision, path, url in _projects(topdir):
             dest = topdir / path
             if (dest / ".git").exists():
-                say(f"  {name}: already at {dest}")
-                continue
+                if _git_ok(dest, "cat-file", "-e", f"{revision}^{{commit}}"):
+                    say(f"  {name}: already at {dest}")
+                    continue
+                if _git_ok(dest, "rev-parse", "-q", "--verify", "HEAD"):
+                    raise SetupError(f"{dest} is a git repository without {name}'s pinned "
+                                     f"commit {revision[:12]}",
+                                     f"fetch that commit into it, or move {dest} away and rerun "
+                                     "`harness setup`")
+                # an empty repository, left by a `west update` that could not fetch
+                say(f"  {name}: {dest} holds no commit (an earlier fetch failed): cloning anew")
+                shutil.rmtree(dest)
             say(f"  {name}: cloning from the mirror at {revision[:12]} into {dest}")
             left_out = _clone_from_mirror(_mirror_repo(mirror, name, revision), revision, dest, url)
             if left_out:
@@ -110,6 +119,10 @@ def _projects(topdir: Path):
     allow = set(zephyr["import"]["name-allowlist"])
     git_show = subprocess.run(["git", "-C", str(topdir / "zephyr"), "show",
                                f"{zephyr['revision']}:west.yml"], capture_output=True, text=True)
+    if git_show.returncode != 0:
+        raise SetupError(f"{topdir / 'zephyr'} has no west.yml at {zephyr['revision'][:12]}: "
+                         f"{git_show.stderr.strip()[-300:]}",
+                         f"move {topdir / 'zephyr'} away and rerun `harness setup`")
     theirs = yaml.safe_load(git_show.stdout)["manifest"]["projects"]
     for p in theirs:
         if p["name"] in allow:
