@@ -46,3 +46,18 @@ def test_a_build_directory_of_another_workspace_is_rebuilt_from_scratch(tmp_path
 def test_a_build_directory_of_this_workspace_is_built_incrementally(tmp_path, monkeypatch):
     cmd, said = build_with(tmp_path, monkeypatch, tmp_path / "ws" / "zephyr")
     assert cmd[:2] == ["cmake", "--build"] and not said
+
+
+def test_builds_run_below_the_runs_priority(tmp_path):
+    """A build is niced (BUILD_NICENESS above the harness's own), so an emulator run
+    beside it keeps answering within wall-clock timeouts; its log names the command."""
+    import os
+    import sys
+    import threading
+    log = tmp_path / "build.log"
+    steps = west_build._Steps("app/board", lambda s: None)
+    rc = west_build._run_logged([sys.executable, "-c", "import os; print('nice', os.nice(0))"],
+                                tmp_path, dict(os.environ), log, steps, threading.Event())
+    text = log.read_text()
+    assert rc == 0 and f"nice {min(19, os.nice(0) + west_build.BUILD_NICENESS)}" in text, text
+    assert text.startswith("$ ") and f"-n {west_build.BUILD_NICENESS} {sys.executable}" in text

@@ -20,6 +20,12 @@ ERROR_LINE = re.compile(r"(error:|Error:|CMake Error|FAILED:|fatal error|undefin
 MISSING_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
 PROGRESS = re.compile(r"^\[(\d+)/(\d+)\]")
 PROGRESS_EVERY_S = 3.0
+# Builds run at this nice value: they are throughput work, while the runs beside them
+# (an emulator answering a pytest shell test within twister's 1 s echo timeout, a Robot
+# keyword's wait) are judged against the wall clock. On 2 cores, two builds (ninja's
+# 4 jobs each) beside a Renode serving UART input took its echo past 1 s (seen in CI);
+# at nice 10 a build gets about a tenth of a core's share against a run at 0.
+BUILD_NICENESS = 10
 # --coverage, as twister adds it (3.x needs COVERAGE_DUMP asked for; 4.x defaults to it):
 # the image counts with gcov and prints its counters on the console once main() returns
 COVERAGE_KCONFIG = ("CONFIG_COVERAGE=y", "CONFIG_COVERAGE_DUMP=y")
@@ -209,6 +215,8 @@ class _Steps:
 
 def _run_logged(cmd, cwd, env, log_path: Path, steps: _Steps, cancel: threading.Event,
                 append: bool = False) -> int:
+    nice = which("nice", env)
+    cmd = [nice, "-n", str(BUILD_NICENESS), *cmd] if nice else list(cmd)
     with open(log_path, "a" if append else "w") as log:
         log.write("$ " + " ".join(cmd) + "\n")
         log.flush()
