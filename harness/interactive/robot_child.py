@@ -51,12 +51,13 @@ def wait_for_server(port: int, seconds: float = 60.0) -> bool:
 def main(spec_path: str) -> int:
     with open(spec_path) as f:
         spec = json.load(f)
+    # the suites are parsed while Renode starts (its robot server takes 1-2 s)
+    suites = [prepare(path, spec["keywords"], spec["options"]) for path in spec["suites"]]
     if not wait_for_server(spec["port"], spec.get("server_wait_s", 60.0)):
         print(f"Renode's robot server never answered on port {spec['port']}", file=sys.stderr)
         return NO_SERVER
     worst = 0
-    for n, path in enumerate(spec["suites"]):
-        suite = prepare(path, spec["keywords"], spec["options"])
+    for n, suite in enumerate(suites):
         result = suite.run(output=spec["outputs"][n], log=None, report=None, loglevel="TRACE",
                            variable=spec["variables"], console="verbose",
                            skiponfailure=["non_critical", "skipped"])
