@@ -354,6 +354,38 @@ def test_the_tracefile_marks_a_line_covered_where_a_statement_start_ran(tmp_path
     assert data["gcovr/format_version"] == FORMAT_VERSION
 
 
+def test_reports_keep_an_app_outside_the_zephyr_tree_and_name_a_failing_gcovr(tmp_path):
+    """gcovr (real, two processes side by side) renders a tracefile whose app lies
+    outside the --root (Zephyr's tree): the app's own sources stay in every report;
+    a gcovr that fails is a SetupError naming it, with both commands in the log."""
+    import sys
+    from collections import Counter
+
+    from harness.coverage import gcov, pc_trace
+    from harness.errors import SetupError
+    base, app = tmp_path / "zephyr", tmp_path / "app"
+    for d, name in ((base / "kernel", "sched.c"), (app / "src", "main.c")):
+        d.mkdir(parents=True)
+        (d / name).write_text("int f(void)\n{\n\treturn 0;\n}\n")
+    lines = {str(base / "kernel" / "sched.c"): {1: [0x10], 3: [0x14]},
+             str(app / "src" / "main.c"): {1: [0x20], 3: [0x24]}}
+    trace = tmp_path / "trace.json"
+    pc_trace.tracefile(Counter({0x10: 1, 0x20: 2, 0x24: 2}), lines, [base, app], trace)
+    files = gcov.outputs(tmp_path / "out")
+    (tmp_path / "out").mkdir()
+    cmd = [sys.executable, "-m", "gcovr", "--root", str(base), "--add-tracefile", str(trace),
+           *gcov.filters([base, app]), "--merge-mode-functions=separate"]
+    found = gcov.render_tracefiles(cmd, files, tmp_path / "coverage.log")
+    assert found["files"] == {"kernel/sched.c": [1, 2], str(app / "src" / "main.c"): [2, 2]}
+    assert "main.c" in files["cobertura"].read_text() and "main.c" in files["lcov"].read_text()
+    assert any("main.c" in p.name for p in (tmp_path / "out").glob("index.*.html"))
+    log = (tmp_path / "coverage.log").read_text()
+    assert log.count("$ ") == 2 and not list(tmp_path.glob("coverage.log.*"))
+    with pytest.raises(SetupError, match=r"gcovr failed \(rc [1-9]"):
+        gcov.render_tracefiles(cmd[:-1] + ["--no-such-option"], files, tmp_path / "bad.log")
+    assert (tmp_path / "bad.log").read_text().count("--no-such-option") >= 2
+
+
 def test_dwarf_file_numbers_count_from_1_before_version_5_and_from_0_after():
     from types import SimpleNamespace as NS
 

@@ -90,6 +90,14 @@ def test_a_mirror_run_recovers_what_a_failed_network_fetch_left(tmp_path, mirror
     with pytest.raises(SetupError, match="without cmsis's pinned commit") as e:
         setup_mod.setup(top, m, said.append, requirements=False, manifest_source=manifest)
     assert "move" in e.value.hint and other
+    # no commit yet, but work beside .git (or refs elsewhere): kept, never deleted
+    shutil.rmtree(top / "modules/hal/cmsis")
+    (top / "modules/hal/cmsis").mkdir()
+    git(top / "modules/hal/cmsis", "init", "-q")
+    (top / "modules/hal/cmsis" / "mine.c").write_text("work\n")
+    with pytest.raises(SetupError, match="without cmsis's pinned commit"):
+        setup_mod.setup(top, m, said.append, requirements=False, manifest_source=manifest)
+    assert (top / "modules/hal/cmsis" / "mine.c").read_text() == "work\n"
 
 
 def test_the_workspace_keeps_working_when_the_mirror_is_gone(tmp_path, mirror):

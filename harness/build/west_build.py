@@ -24,7 +24,7 @@ PROGRESS_EVERY_S = 3.0
 # (an emulator answering a pytest shell test within twister's 1 s echo timeout, a Robot
 # keyword's wait) are judged against the wall clock. On 2 cores, two builds (ninja's
 # 4 jobs each) beside a Renode serving UART input took its echo past 1 s (seen in CI);
-# at nice 10 a build gets about a tenth of a core's share against a run at 0.
+# at nice 10 each build process weighs about a tenth of a run's (CFS: 110 vs 1024).
 BUILD_NICENESS = 10
 # --coverage, as twister adds it (3.x needs COVERAGE_DUMP asked for; 4.x defaults to it):
 # the image counts with gcov and prints its counters on the console once main() returns

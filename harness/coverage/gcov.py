@@ -11,7 +11,9 @@ import sys
 from pathlib import Path
 
 from harness.errors import SetupError
-from harness.host.process import which
+from harness.host.deadline import Deadline
+from harness.host.lifeline import LIFELINE
+from harness.host.process import kill_session, which
 from harness.judging.gcov_dump import GcovDump
 
 REPORT_DIR = "coverage"            # in the run directory
@@ -67,24 +69,30 @@ def gcovr(tree: Path, out: Path, gcov: str, roots: list[Path], base: Path,
     under `roots`, paths shown relative to `base`; returns the totals."""
     out.mkdir(parents=True, exist_ok=True)
     files = outputs(out)
+    gcov_json = out / "gcov-tracefile.json"
     cmd = [sys.executable, "-m", "gcovr", "--root", str(base), "--gcov-executable", gcov,
            "--gcov-ignore-parse-errors=negative_hits.warn_once_per_file",
            # generated headers are named relative to the build directory (ccache's base
            # directory): gcov cannot open them; without these, gcovr drops the whole
            # object (the app's own sources, which include generated syscall headers)
            "--gcov-ignore-errors=source_not_found", "--gcov-ignore-errors=no_working_dir_found",
-           "--merge-mode-functions=separate", "-j", "2",
-           *[a for r in roots for a in ("--filter", re.escape(str(r)) + "/")],
-           "--json", str(gcov_json := out / "gcov-tracefile.json"), str(tree)]
+           "--merge-mode-functions=separate", "-j", "2", *filters(roots),
+           "--json", str(gcov_json), str(tree)]
     # gcov's part first (a gcovr JSON tracefile), then the reports from it, HTML and data
     # side by side (render_tracefiles)
     try:
         _run_all([cmd], log, gcov_json)
         return render_tracefiles([sys.executable, "-m", "gcovr", "--root", str(base),
-                                  "--add-tracefile", str(gcov_json),
+                                  "--add-tracefile", str(gcov_json), *filters(roots),
                                   "--merge-mode-functions=separate"], files, log)
     finally:
         gcov_json.unlink(missing_ok=True)          # coverage.json holds the same
+
+
+def filters(roots: list[Path]) -> list[str]:
+    """gcovr's --filter for the sources under `roots` (without one, gcovr keeps only
+    what lies under its --root: an app outside the Zephyr tree would lose its own)."""
+    return [a for r in roots for a in ("--filter", re.escape(str(r).rstrip("/")) + "/")]
 
 
 def outputs(out: Path) -> dict[str, Path]:
@@ -103,44 +111,54 @@ def _data_args(files: dict[str, Path]) -> list[str]:
             "--json", str(files["json"]), "--json-summary", str(files["summary"])]
 
 
-def run_gcovr(cmd: list[str], files: dict, log: Path) -> dict:
-    """Run gcovr (its output to `log`); the totals of its JSON summary."""
-    _run_all([cmd], log, files["summary"])
-    return totals(json.loads(files["summary"].read_text()))
-
-
 def render_tracefiles(base_cmd: list[str], files: dict, log: Path) -> dict:
-    """The reports of gcovr tracefiles (`base_cmd` reads them): the HTML pages and the
-    data reports (Cobertura, LCOV, JSON) by two gcovr processes side by side. Nothing
-    is left to gcov here, and the HTML pages take most of the time (1.8 of 2.1 s for
-    prod_consumer's 166 sources, one process doing both), so two cores halve the rest."""
+    """The reports of gcovr tracefiles (`base_cmd` reads and filters them): the HTML
+    pages and the data reports (Cobertura, LCOV, JSON) by two gcovr processes side by
+    side; the totals of its JSON summary. Nothing is left to gcov here, and the HTML
+    pages take most of the time (one page per source), so two cores halve the rest."""
     _run_all([base_cmd + _html_args(files), base_cmd + _data_args(files)], log, files["summary"])
     return totals(json.loads(files["summary"].read_text()))
 
 
 def _run_all(cmds: list[list[str]], log: Path, made: Path) -> None:
-    """Run the gcovr commands `cmds` side by side (their output to `log`); SetupError
-    unless all succeed and `made` exists."""
-    with open(log, "a") as f:
-        procs = []
-        try:
-            for cmd in cmds:
-                f.write("$ " + " ".join(cmd) + "\n")
-                f.flush()
+    """Run the gcovr commands `cmds` side by side, within GCOVR_TIMEOUT_S in all, each
+    in a session of its own (its gcov children end with it); their output goes to
+    `log` one after the other. SetupError, naming the command, unless all succeed and
+    `made` exists."""
+    deadline = Deadline(GCOVR_TIMEOUT_S)
+    outs = [log.with_name(f"{log.name}.{n}") for n in range(len(cmds))]
+    procs: list[subprocess.Popen] = []
+    try:
+        for cmd, out in zip(cmds, outs):
+            with open(out, "w") as f:
                 procs.append(subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT,
-                                              stdin=subprocess.DEVNULL))
-            rcs = [p.wait(timeout=GCOVR_TIMEOUT_S) for p in procs]
+                                              stdin=subprocess.DEVNULL, start_new_session=True))
+            LIFELINE.hold(procs[-1].pid)
+        try:
+            rcs = [p.wait(timeout=deadline.remaining()) for p in procs]
         except subprocess.TimeoutExpired:
             raise SetupError(f"gcovr did not finish within {GCOVR_TIMEOUT_S:g} s",
                              f"its output: {log}") from None
-        finally:
-            for p in procs:
-                if p.poll() is None:
-                    p.kill()
-                    p.wait()
-    failed = [rc for rc in rcs if rc != 0]
-    if failed or not made.is_file():
-        raise SetupError(f"gcovr failed (rc {failed[0] if failed else 0})", f"its output: {log}")
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                kill_session(p.pid)
+                p.wait()
+            LIFELINE.release(p.pid)
+        with open(log, "a") as f:
+            for cmd, out in zip(cmds, outs):
+                f.write("$ " + " ".join(cmd) + "\n")
+                try:
+                    f.write(out.read_text(errors="replace"))
+                    out.unlink()
+                except OSError:
+                    pass
+    for cmd, rc in zip(cmds, rcs):
+        if rc != 0:
+            raise SetupError(f"gcovr failed (rc {rc}): gcovr {' '.join(cmd[3:])[:200]}",
+                             f"its output: {log}")
+    if not made.is_file():
+        raise SetupError(f"gcovr wrote no {made.name}", f"its output: {log}")
 
 
 def totals(summary: dict) -> dict:

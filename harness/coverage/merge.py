@@ -38,7 +38,8 @@ def merge(traces: list[tuple[Path, str]], out: Path) -> dict:
     files = gcov.outputs(out)
     root = next((r for _, r in traces if r and Path(r).is_dir()), str(Path.cwd()))
     cmd = [sys.executable, "-m", "gcovr", "--root", root, "--merge-mode-functions=separate",
-           *[a for t, _ in traces for a in ("--add-tracefile", str(t))]]
+           *[a for t, _ in traces for a in ("--add-tracefile", str(t))],
+           "--filter", ".*"]        # each run filtered its own: keep all (apps outside the root)
     found = gcov.render_tracefiles(cmd, files, out / "coverage.log")
     per_file = found.pop("files")
     return {**found, "runs": len(traces), "files": len(per_file),

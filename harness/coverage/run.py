@@ -154,7 +154,7 @@ def _traced(result, built, workspace) -> dict:
                               f"the DWARF of {built.elf} (built without debug information?)"}
         files = gcov.outputs(out)
         cmd = [sys.executable, "-m", "gcovr", "--root", str(base), "--add-tracefile",
-               str(tracefile), "--merge-mode-functions=separate"]
+               str(tracefile), *gcov.filters(roots), "--merge-mode-functions=separate"]
         found.update(gcov.render_tracefiles(cmd, files, result.run_dir / "coverage.log"))
         tests = _per_test(trace, built.elf, lines, roots, out / "tests", app_dir,
                           [c["name"] for c in result.outcome.evidence.get("testcases", [])])

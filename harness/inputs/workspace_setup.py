@@ -64,9 +64,10 @@ def _make(topdir: Path, mirror: Path | None, say, manifest_source: Path, zephyr:
                 if _git_ok(dest, "cat-file", "-e", f"{revision}^{{commit}}"):
                     say(f"  {name}: already at {dest}")
                     continue
-                if _git_ok(dest, "rev-parse", "-q", "--verify", "HEAD"):
+                if not _empty_repository(dest):
                     raise SetupError(f"{dest} is a git repository without {name}'s pinned "
-                                     f"commit {revision[:12]}",
+                                     f"commit {revision[:12]}, or one git cannot read (see "
+                                     f"`git -C {dest} status`)",
                                      f"fetch that commit into it, or move {dest} away and rerun "
                                      "`harness setup`")
                 # an empty repository, left by a `west update` that could not fetch
@@ -159,6 +160,15 @@ def _missing_blobs(repo: Path, revision: str) -> list[str]:
                            input="\n".join(sha for sha, _ in blobs) + "\n",
                            capture_output=True, text=True).stdout.splitlines()
     return [path for (sha, path), line in zip(blobs, check) if line.endswith("missing")]
+
+
+def _empty_repository(repo: Path) -> bool:
+    """A repository git reads, with no ref at all and nothing beside its .git: what
+    `west update` leaves when its first fetch fails. Anything else may hold work."""
+    refs = subprocess.run(["git", "-C", str(repo), "for-each-ref"], capture_output=True,
+                          text=True)
+    return _git_ok(repo, "rev-parse", "--git-dir") and refs.returncode == 0 \
+        and not refs.stdout.strip() and [p.name for p in repo.iterdir()] == [".git"]
 
 
 def _git_ok(repo: Path, *args: str) -> bool:
