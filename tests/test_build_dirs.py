@@ -61,3 +61,21 @@ def test_builds_run_below_the_runs_priority(tmp_path):
     text = log.read_text()
     assert rc == 0 and f"nice {min(19, os.nice(0) + west_build.BUILD_NICENESS)}" in text, text
     assert text.startswith("$ ") and f"-n {west_build.BUILD_NICENESS} {sys.executable}" in text
+
+
+def test_a_build_command_that_cannot_run_is_the_hosts_problem(tmp_path):
+    """`nice` reports a command it cannot run (rc 127): a SETUP_ERROR naming it, not a
+    BUILD_ERROR of the firmware."""
+    import os
+    import threading
+
+    import pytest
+
+    from harness.errors import SetupError
+    log = tmp_path / "build.log"
+    steps = west_build._Steps("app/board", lambda s: None)
+    rc = west_build._run_logged([str(tmp_path / "no-cmake")], tmp_path, dict(os.environ), log,
+                                steps, threading.Event())
+    assert rc == 127
+    with pytest.raises(SetupError, match="could not be run: .*no-cmake"):
+        west_build._failed("mps2_an385", rc, log)

@@ -19,6 +19,7 @@ from harness.host.process import kill_session, which
 ERROR_LINE = re.compile(r"(error:|Error:|CMake Error|FAILED:|fatal error|undefined reference)")
 MISSING_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
 PROGRESS = re.compile(r"^\[(\d+)/(\d+)\]")
+NOT_RUN = re.compile(r"^(?:\S*/)?nice: .*(No such file or directory|Permission denied).*$", re.M)
 PROGRESS_EVERY_S = 3.0
 # Builds run at this nice value: they are throughput work, while the runs beside them
 # (an emulator answering a pytest shell test within twister's 1 s echo timeout, a Robot
@@ -148,6 +149,10 @@ def _failed(board: str, rc: int, log_path: Path):
                          f"missing from {sys.executable}",
                          "pip install -r <workspace>/zephyr/scripts/requirements-base.txt into "
                          f"this Python (harness setup does it); full build log: {log_path}")
+    if rc in (126, 127) and NOT_RUN.search(text):   # `nice` could not run the command
+        raise SetupError(f"the build command for {board} could not be run: "
+                         f"{NOT_RUN.search(text).group(0).strip()}",
+                         f"install it or put it on PATH; full build log: {log_path}")
     first = first_error(text)
     if NO_COVERAGE.search(text):
         raise BuildError(f"{board} cannot be built with coverage: its Zephyr board does not "
