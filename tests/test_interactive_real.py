@@ -83,7 +83,7 @@ Library    harness.robot.Emulation    out={out}    workspace={WS}    timeout=20
 *** Test Cases ***
 Version On QEMU
     Start Emulation    mps2_an385    qemu    app={SHELL_MODULE}
-    Wait For Prompt On Uart    uart:~$
+    Wait For Shell Prompt On Uart    uart:~$
     Write Line To Uart    version
     Wait For Line On Uart    Zephyr version 4.3
     Write Line To Uart    demo ping
@@ -93,7 +93,7 @@ Version On QEMU
 
 Version On Renode
     Start Emulation    mps2_an385    renode    app={SHELL_MODULE}
-    Wait For Prompt On Uart    uart:~$
+    Wait For Shell Prompt On Uart    uart:~$
     Write Char Delay    0.01
     Write Line To Uart    version
     Wait For Line On Uart    Zephyr version 4.3

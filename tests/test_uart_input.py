@@ -57,6 +57,40 @@ def test_input_written_before_the_firmware_reads_it_is_not_lost(device):
     assert device.wait_for_line("^early$", 5, regex=True).text == "early"
 
 
+def test_a_shell_that_drops_input_as_it_starts_is_awaited_by_pressing_enter(tmp_path, scenario):
+    """A shell deaf for a while after its first prompt (as Zephyr's, which flushes its
+    input as it starts): a line written at the prompt is lost; wait_for_shell presses
+    Enter until a fresh prompt answers, and the line written then is read."""
+    board = Board("fake", "arm", "mpu", "",
+                  {"qemu": {"binary": str(FAKES / "fake_qemu.py"), "args": []}})
+    for n, wait in enumerate(("prompt", "shell")):
+        emu = Qemu(board, board.emulator("qemu"), tmp_path / f"run{n}", None, dict(os.environ))
+        (tmp_path / f"run{n}").mkdir()
+        dev = Device(emu, scenario(log="boot\r\n", then="shell", deaf_s=0.6))
+        try:
+            if wait == "prompt":
+                dev.wait_for_prompt("uart:~$", 5)
+                dev.write_line("version")
+                with pytest.raises(UartFailure, match="no line matching"):
+                    dev.wait_for_line("Zephyr version", 1.0)
+            else:
+                t0 = time.monotonic()
+                assert "uart:~$" in dev.wait_for_shell("uart:~$", 5)
+                assert time.monotonic() - t0 >= 0.5            # the first Enters were lost
+                dev.write_line("version")
+                assert dev.wait_for_line("Zephyr version", 5).text == "Zephyr version 4.3.0"
+        finally:
+            dev.close()
+    with pytest.raises(UartFailure, match="never answered Enter"):
+        emu = Qemu(board, board.emulator("qemu"), tmp_path / "run9", None, dict(os.environ))
+        (tmp_path / "run9").mkdir()
+        dev = Device(emu, scenario(log="boot\r\n", then="shell", deaf_s=60))
+        try:
+            dev.wait_for_shell("uart:~$", 1.2)
+        finally:
+            dev.close()
+
+
 def test_the_char_delay_paces_the_bytes_and_reads_meanwhile(device):
     device.wait_for_prompt("uart:~$", 5)
     t0 = time.monotonic()

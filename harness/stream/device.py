@@ -73,6 +73,25 @@ class Device:
         detail = f" (unfinished line: {pending!r})" if pending else ""
         raise self._failure(f"no prompt {prompt!r} within {timeout:g} s (host time)" + detail)
 
+    def wait_for_shell(self, prompt: str, timeout: float, regex: bool = False,
+                       line_ending: str = "\n", every: float = 0.5) -> str:
+        """Press Enter every `every` host seconds until the shell answers it with a
+        fresh `prompt` (twister's Shell.wait_for_prompt): a shell can show its first
+        prompt just before it takes input (Zephyr's flushes its input as it starts),
+        and what is typed meanwhile is lost. As twister's, the answer is a line read
+        after the Enter with the prompt in it (the echoed Enter ends the prompt's
+        line). Returns that line's text."""
+        pattern = _pattern(prompt, regex)
+        deadline = Deadline(timeout)
+        while not deadline.expired():
+            self.readlines()                     # what came before this Enter is read
+            self.write(line_ending, 0.0)
+            for line in self._lines(min(every, deadline.remaining())):
+                if pattern.search(line.text):
+                    return line.text
+        raise self._failure(f"the shell never answered Enter with {prompt!r} within "
+                            f"{timeout:g} s (host time)")
+
     def write(self, data: bytes | str, char_delay: float = 0.0) -> None:
         """Send `data` to the board's UART; with `char_delay`, one byte at a time that
         many host seconds apart (for a receiver without a FIFO). The UART keeps being

@@ -12,7 +12,8 @@ A real ELF as "-kernel" (a fake board in a project of the tests) takes its scena
 from the file $FAKE_QEMU_SCENARIO, or $FAKE_QEMU_PROBE for the isolation probe's ELF.
 "remove_run_dir": true deletes the run directory (the fake's cwd) before the log.
 "shell": a tiny Zephyr-like shell after the log: prompt "uart:~$ " (no line end),
-echoes what it reads, and on CR or LF answers `version` and `echo TEXT`.
+echoes what it reads, and on CR or LF answers `version` and `echo TEXT`; with
+"deaf_s" it drops what it reads for that long after its first prompt.
 """
 import json
 import os
@@ -84,7 +85,7 @@ def main():
         uart.close()
 
     if then == "shell":
-        return shell(uart)
+        return shell(uart, scenario.get("deaf_s", 0.0))
     if then == "idle":          # a guest halted with nothing armed: QEMU uses no CPU
         time.sleep(3600)
     while True:
@@ -98,14 +99,17 @@ def main():
         time.sleep(0.01)
 
 
-def shell(uart):
+def shell(uart, deaf_s=0.0):
     prompt = b"\x1b[1;32muart:~$ \x1b[m"
     uart.sendall(prompt)
+    deaf_until = time.monotonic() + deaf_s      # Zephyr's shell flushes its input as it starts
     typed = b""
     while True:
         data = uart.recv(1)
         if not data:
             return 0
+        if time.monotonic() < deaf_until:
+            continue
         if data not in b"\r\n":
             typed += data
             uart.sendall(data)              # the echo

@@ -11,7 +11,7 @@ CR = "\r"        # what Renode's Write Line To Uart ends a line with (Zephyr's s
 
 class UartInputKeywords(KeywordBase):
     """Write To Uart, Write Line To Uart, Wait For Prompt On Uart, Wait For Next Line
-    On Uart, Write Char Delay."""
+    On Uart, Write Char Delay (Renode's), and Wait For Shell Prompt On Uart."""
 
     _char_delay = 0.0
 
@@ -89,6 +89,36 @@ class UartInputKeywords(KeywordBase):
         """
         text = self._call(lambda: self.device.wait_for_prompt(prompt, self._timeout(timeout),
                                                               treatAsRegex))
+        self._log_new()
+        return text
+
+    @keyword
+    def wait_for_shell_prompt_on_uart(self, prompt: str, timeout: float | None = None,
+                                      treatAsRegex: bool = False, lineEnding: str = "\n") -> str:
+        """Presses Enter every half second until the shell answers with a fresh
+        `prompt`: the harness's keyword, what twister's shell helper does
+        (``Shell.wait_for_prompt``), for a shell that shows its first prompt before
+        it takes input.
+
+        Zephyr's shell flushes its input as it starts, just after it queued its
+        first prompt: a line written as soon as `Wait For Prompt On Uart` saw
+        that prompt can be lost (measured on QEMU, mps2_an385, Zephyr 4.3's
+        shell sample: 5 of 25 boots). An Enter the shell answers proves it reads.
+
+        - `prompt`: the prompt text, literal unless `treatAsRegex`.
+        - `timeout`: host seconds from the call. Default: the suite's default timeout.
+        - `lineEnding`: what is sent as Enter (``\\n`` by default).
+
+        Returns the text the prompt was found in. Fails when the shell does not
+        answer within `timeout`, on a crash, an emulator that exits, or when no
+        emulation runs.
+
+        Example:
+        | Wait For Shell Prompt On Uart | uart:~$ |
+        | Write Line To Uart | version |
+        """
+        text = self._call(lambda: self.device.wait_for_shell(
+            prompt, self._timeout(timeout), treatAsRegex, lineEnding))
         self._log_new()
         return text
 
