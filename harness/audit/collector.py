@@ -106,9 +106,16 @@ class MpuTable:
     def stacks(self) -> dict[str, tuple[int, int]]:
         return {name: seen.stack for name, seen in self.threads.items() if seen.stack}
 
+    def notes(self) -> dict:
+        """What the collector adds to the audit's report (nothing, for the MPU)."""
+        return {}
+
 
 class MpuTrace(MpuTable):
     """QEMU: the MPU register writes of the run, replayed."""
+    method = ("Armv7-M MPU regions as the emulated MPU held them at each thread switch "
+              "(PendSV), replayed from QEMU's trace of its system-register writes; nothing "
+              "stops the CPU")
     trace_args = TRACE_ARGS             # what QEMU is given (with -D <run dir>/trace_file)
     trace_file = "qemu-mpu-trace.log"
 
@@ -140,6 +147,9 @@ SNAPSHOT = re.compile(r"^(pendsv|final) enabled=([01])((?: \d+:[0-9a-f]+:[0-9a-f
 
 class MpuSnapshots(MpuTable):
     """Renode: the region table read by a hook at each PendSV, one line each."""
+    method = ("Armv7-M MPU regions as the emulated MPU held them at each thread switch "
+              "(PendSV), read from Renode's CPU model by a hook on the PendSV handler; "
+              "nothing stops the CPU and the hook costs no virtual time")
     trace_file = "renode-mpu-trace.log"
 
     def hook(self, cpu: str, path: Path) -> str:

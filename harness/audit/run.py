@@ -15,16 +15,6 @@ from harness.judging import domains
 from harness.judging.verdict import Outcome, Verdict
 from harness.reports import domains_html
 
-METHOD = {
-    "qemu": ("Armv7-M MPU regions as the emulated MPU held them at each thread switch (PendSV), "
-             "replayed from QEMU's trace of its system-register writes; nothing stops the CPU"),
-    "renode": ("Armv7-M MPU regions as the emulated MPU held them at each thread switch (PendSV), "
-               "read from Renode's CPU model by a hook on the PendSV handler; nothing stops the "
-               "CPU and the hook costs no virtual time"),
-    "x86": ("IA-32 PAE page tables of each user thread (its arch.ptables, what CR3 holds "
-            "while it runs), walked in guest memory that QEMU saved over QMP while the "
-            "firmware ran (without pausing it) and once more when the run was over"),
-}
 COLLECTORS = {("armv7m", "qemu"): MpuTrace, ("armv7m", "renode"): MpuSnapshots,
               ("x86", "qemu"): PageTableSnapshot}
 
@@ -99,15 +89,12 @@ def conclude(outcome: Outcome, audit, intent, run_dir: Path, unit_kind: str | No
     audit.read(run_dir / audit.trace_file)
     found = domains.matrix(audit.views(), audit.elf.named(audit.stacks()))
     problems = domains.violations(found, intent.threads if intent else {}, unit_kind)
-    method = METHOD["x86" if isinstance(audit, PageTableSnapshot) else
-                    "renode" if isinstance(audit, MpuSnapshots) else "qemu"]
-    report = {"method": method, "switches": audit.switches, "region_writes": audit.writes,
+    report = {"method": audit.method, "switches": audit.switches, "region_writes": audit.writes,
               "trace": str(run_dir / audit.trace_file),
               "threads": found, "intent": intent.threads if intent else None,
               "violations": problems, "error": audit.error,
               "html": str(run_dir / "domains.html")}
-    if hasattr(audit, "notes"):
-        report.update(audit.notes())
+    report.update(audit.notes())
     report["unstated_threads"] = domains.unstated(found, intent.threads if intent else {})
     report["statement"] = _statement(found, problems, intent, report["unstated_threads"])
     write_atomic(run_dir / "domains.html", domains_html.render(found, problems))

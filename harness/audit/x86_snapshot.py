@@ -49,6 +49,9 @@ DERIVED = {"___thread_base_t_thread_state_OFFSET":
 
 
 class PageTableSnapshot:
+    method = ("IA-32 PAE page tables of each user thread (its arch.ptables, what CR3 holds "
+              "while it runs), walked in guest memory that QEMU saved over QMP while the "
+              "firmware ran (without pausing it) and once more when the run was over")
     trace_file = "qemu-ram.bin"          # the last snapshot, kept with the run
     needs_snapshot = True                # the QEMU adapter samples and takes the last one
     interval_s = 0.01

@@ -85,11 +85,9 @@ class Renode(Emulator):
         begin = () if self.host.prepared else self._prepare
         audit = []                         # a hook on PendSV reads the MPU for the domain audit
         if self.audit is not None:
-            audit = [self.audit.hook(self.settings.get("cpu", "sysbus.cpu"),
-                                     self.run_dir / self.audit.trace_file)]
-        cpu = self.settings.get("cpu", "sysbus.cpu")
+            audit = [self.audit.hook(self._cpu, self.run_dir / self.audit.trace_file)]
         if self.coverage_trace is not None:    # --coverage: the PC of every instruction run
-            audit.append(f'{cpu} CreateExecutionTracing "harness_coverage" '
+            audit.append(f'{self._cpu} CreateExecutionTracing "harness_coverage" '
                          f"@{self.coverage_trace} PC true")
         for command in [*begin, *machine, *attach, *audit, *self.settings.get("commands", [])]:
             self.monitor.execute(command)
@@ -228,17 +226,21 @@ class Renode(Emulator):
             shutil.rmtree(host.scratch, ignore_errors=True)
         return self.teardown
 
+    @property
+    def _cpu(self) -> str:
+        """The CPU's name in the monitor (the board file's `cpu:`)."""
+        return self.settings.get("cpu", "sysbus.cpu")
+
     def _end_traces(self) -> None:
         """The run is over: pause the emulation (a kept Renode runs on until its reset),
         then the domain audit's last MPU table and the end of the coverage trace (its
         writer flushes and closes the file). A failure leaves the audit or the trace
         short, never the run's verdict."""
-        cpu = self.settings.get("cpu", "sysbus.cpu")
         commands = ["pause"]
         if self.audit is not None:
-            commands.append(self.audit.last_table(cpu, self.run_dir / self.audit.trace_file))
+            commands.append(self.audit.last_table(self._cpu, self.run_dir / self.audit.trace_file))
         if self.coverage_trace is not None:
-            commands.append(f"{cpu} DisableExecutionTracing")
+            commands.append(f"{self._cpu} DisableExecutionTracing")
         try:
             for command in commands:
                 self.monitor.execute(command, timeout=30.0, check=False)
