@@ -218,3 +218,57 @@ def test_a_renode_without_its_robot_server_is_a_setup_error(out, tmp_path, capsy
     assert not any(p.isdigit() and "sleep" in open(f"/proc/{p}/cmdline").read()
                    for p in set(os.listdir("/proc")) - env_before
                    if os.path.exists(f"/proc/{p}/cmdline"))
+
+
+def test_harness_robot_leases_a_warm_renode_from_harness_serve(out, tmp_path, capsys):
+    """`harness serve` keeps a Renode; `harness robot --renode-server` runs lease it: two
+    runs PASS on the same (warm) process, a run that HANGs has its lease cut off and the
+    server replaces that Renode, the next run PASSes on the new one; the server's end
+    (SIGTERM, exit 0) leaves nothing running."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import processes_under
+    sock = tmp_path / "serve.sock"
+    err = tmp_path / "serve.err"
+    server = subprocess.Popen([sys.executable, "-m", "harness", "serve", "--socket", str(sock)],
+                              stderr=open(err, "wb"), stdin=subprocess.DEVNULL,
+                              env={**os.environ, "TMPDIR": str(tmp_path)})
+    suite = str(HERE / "data" / "robot" / "renode_style.robot")
+
+    def robot(*extra):
+        capsys.readouterr()
+        rc = main(["robot", *extra, "--workspace", str(WS), "--app", str(SHELL_MODULE),
+                   "--board", "mps2_an385", "--out", str(out), "--renode-server", str(sock)])
+        printed = capsys.readouterr().out
+        r = json.loads((Path(printed.split("artifacts: ")[1].split()[0]) / "result.json")
+                       .read_text())
+        return rc, r
+
+    try:
+        deadline = time.monotonic() + 60
+        while b"ready" not in err.read_bytes():
+            assert server.poll() is None and time.monotonic() < deadline, err.read_text()
+            time.sleep(0.1)
+        pids = []
+        for _ in range(2):
+            rc, r = robot(suite)
+            assert rc == 0 and r["verdict"] == "PASS", r
+            assert r["evidence"]["robot"]["renode"] == f"lent by {sock}"
+            assert "[INFO]" in (Path(r["run_dir"]) / "renode.log").read_text()
+            pids.append(r["evidence"]["teardown"]["kept_pid"])
+        assert pids[0] == pids[1]                              # one warm process, lent twice
+        hang = tmp_path / "hang.robot"
+        hang.write_text(Path(suite).read_text().replace(
+            "Wait For Line On Uart     pong", "Wait For Line On Uart     never    timeout=120"))
+        rc, r = robot(str(hang), "--timeout", "20")
+        assert r["verdict"] == "HANG", r
+        rc, r = robot(suite)
+        assert rc == 0 and r["evidence"]["teardown"]["kept_pid"] != pids[0]
+        assert b"cut off: Renode replaced" in err.read_bytes()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 0, err.read_text()
+    assert not sock.exists() and processes_under(tmp_path) == []

@@ -70,7 +70,8 @@ class RenodeHost:
     """One headless Renode with its monitor, own HOME and TMPDIR (Renode and Mono
     write ~/.config, ~/.mono and /tmp/renode-<pid>), output in `log_path`."""
 
-    def __init__(self, binary: str, scratch: Path, environ: dict) -> None:
+    def __init__(self, binary: str, scratch: Path, environ: dict,
+                 robot_server: bool = False) -> None:
         self.scratch = scratch
         home, tmp = scratch / "home", scratch / "tmp"
         home.mkdir(parents=True, exist_ok=True)
@@ -78,6 +79,9 @@ class RenodeHost:
         self.binary = binary
         self.log_path = scratch / "renode.log"
         self.port = free_port()
+        # Renode's Robot Framework remote library (what `harness robot` suites call), served
+        # beside the monitor by a host that `harness serve` keeps (renode_server)
+        self.robot_port = free_port() if robot_server else None
         self.runs = 0
         self.monitor: Monitor | None = None
         self.prepared: tuple = ()             # (commands, stamp) run on the fresh emulation
@@ -89,8 +93,10 @@ class RenodeHost:
         try:
             env = launch_environment(environ, self.aot_images)
             self.mono_gc_params = env["MONO_GC_PARAMS"]
+            robot = ["--robot-server-port", str(self.robot_port)] if self.robot_port else []
             self.proc = OwnedProcess(
-                [binary, "--disable-xwt", "--plain", "--port", str(self.port)], self.log_path,
+                [binary, "--disable-xwt", "--plain", "--port", str(self.port), *robot],
+                self.log_path,
                 env={**env, "HOME": str(home), "TMPDIR": str(tmp)}, cwd=scratch,
                 keep_stdin_open=True)          # Renode quits at EOF on stdin
         except OSError as exc:
@@ -164,9 +170,10 @@ class HostPool:
     host it started, lent or idle, so closing it stops them all, even one whose
     run was interrupted between its end and its return to the pool."""
 
-    def __init__(self, scratch_parent: Path, environ: dict) -> None:
+    def __init__(self, scratch_parent: Path, environ: dict, robot_server: bool = False) -> None:
         self.scratch_parent = scratch_parent
         self.environ = environ
+        self.robot_server = robot_server       # its hosts serve Renode's Robot keywords too
         self._idle: list[RenodeHost] = []
         self._all: list[RenodeHost] = []
         self._lock = threading.Lock()
@@ -193,7 +200,7 @@ class HostPool:
                 if host:
                     self._idle.remove(host)
             if host is None:
-                return self._start(binary)
+                return self.start(binary)
             if host.ready is not None and not host.ready.result():
                 self._retire(host)               # could not be reset, or died: the next one
                 continue
@@ -202,10 +209,11 @@ class HostPool:
                 continue
             return host
 
-    def _start(self, binary: str) -> RenodeHost:
+    def start(self, binary: str) -> RenodeHost:
+        """A new host, lent to the caller (give it back or discard it)."""
         self.scratch_parent.mkdir(parents=True, exist_ok=True)
         host = RenodeHost(binary, Path(tempfile.mkdtemp(prefix="renode-", dir=self.scratch_parent)),
-                          self.environ)
+                          self.environ, self.robot_server)
         with self._lock:
             self._all.append(host)
             closed = self._closed
@@ -248,6 +256,15 @@ class HostPool:
                 self._idle.remove(host)
         self._retire(host)
         return False
+
+    def discard(self, host: RenodeHost) -> dict:
+        """Stop a lent host instead of taking it back (its state is unknown: a run that
+        timed out or was cut off mid-keyword)."""
+        return self._retire(host, hard=True)
+
+    def idle_count(self, binary: str) -> int:
+        with self._lock:
+            return sum(1 for h in self._idle if h.binary == binary)
 
     def close(self) -> None:
         """Kill every host (bounded per host); later gives stop their host."""

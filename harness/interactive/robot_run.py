@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from harness.emulators import renode_aot
+from harness.emulators import renode_aot, renode_lease
 from harness.emulators.renode_host import launch_environment
 from harness.errors import Interrupted, SetupError, UsageError
 from harness.host.deadline import Deadline
@@ -92,7 +92,9 @@ class RobotSuites:
         keywords = renode_keywords(binary)
         variables = {**self.board_variables(adapter, built, run_dir), **self.variables}
         t0 = time.monotonic()
-        port = free_port()
+        server = renode_lease.address(adapter.environ)
+        lease = renode_lease.take(server, binary, run_dir) if server else None
+        port = lease.robot_port if lease else free_port()
         home = run_dir / "renode-home"
         (home / "tmp").mkdir(parents=True, exist_ok=True)
         outputs = [run_dir / f"robot-output{n or ''}.xml" for n in range(len(self.suites))]
@@ -106,11 +108,7 @@ class RobotSuites:
                     "RENODETOOLS": keywords.parent.parent / "tools", **variables}.items()]
                 + self.options["variable"]}
         (run_dir / "robot-spec.json").write_text(json.dumps(spec, indent=1) + "\n")
-        renode = OwnedProcess([binary, "--robot-server-port", str(port), "--disable-gui"],
-                              run_dir / "renode.log", cwd=run_dir, keep_stdin_open=True,
-                              env={**launch_environment(adapter.environ,
-                                                        renode_aot.images(binary, adapter.environ)),
-                                   "HOME": str(home), "TMPDIR": str(home / "tmp")})
+        renode = lease or self._renode(adapter, binary, port, run_dir, home)
         child = None
         try:
             child = OwnedProcess([sys.executable, "-m", "harness.interactive.robot_child",
@@ -124,18 +122,24 @@ class RobotSuites:
             renode_died = renode.poll()
         finally:
             ended = child.stop(grace=2.0) if child else {}
-            renode_end = renode.stop(grace=2.0)
+            in_order = ended.get("ended_by") == "exited" and not cancel.is_set()
+            renode_end = renode.stop(grace=2.0, in_order=in_order) if lease else \
+                renode.stop(grace=2.0)
+            if lease:                         # its part of the kept Renode's output
+                (run_dir / "renode.log").write_bytes(lease.log())
         if cancel.is_set():
             raise Interrupted("the run was cancelled")
         if renode_died is not None or ended.get("returncode") == robot_child.NO_SERVER:
             what = f"exited with rc {renode_died}" if renode_died is not None else \
                 "never opened its robot server"
-            raise SetupError(f"Renode {what} ({binary} --robot-server-port {port})",
+            raise SetupError(f"Renode {what} ({binary} --robot-server-port {port}"
+                             f"{', lent by ' + server if lease else ''})",
                              f"Renode's output: {tail((run_dir / 'renode.log').read_bytes())}; "
                              f"full log: {run_dir / 'renode.log'}")
         tests = robot_report.read(outputs)
         judged = robot_report.judge(self.name, tests, ended.get("returncode"))
         evidence = {"testcases": judged.testcases, "teardown": renode_end, "robot": {
+            "renode": f"lent by {server}" if lease else "started for this run",
             "returncode": ended.get("returncode"), "seconds": round(time.monotonic() - t0, 3),
             "log": str(run_dir / "robot.log"), "outputs": [str(o) for o in outputs]}}
         outcome = Outcome(judged.verdict, judged.reason, evidence)
@@ -148,6 +152,15 @@ class RobotSuites:
                               "(host time)", evidence)
         return outcome, {"robot_log": str(run_dir / "robot.log"),
                          "renode_log": str(run_dir / "renode.log")}
+
+    @staticmethod
+    def _renode(adapter, binary: str, port: int, run_dir: Path, home: Path) -> OwnedProcess:
+        """A Renode of this run's own, serving Renode's keywords on `port`."""
+        return OwnedProcess([binary, "--robot-server-port", str(port), "--disable-gui"],
+                            run_dir / "renode.log", cwd=run_dir, keep_stdin_open=True,
+                            env={**launch_environment(adapter.environ,
+                                                      renode_aot.images(binary, adapter.environ)),
+                                 "HOME": str(home), "TMPDIR": str(home / "tmp")})
 
     def board_variables(self, adapter, built, run_dir: Path) -> dict:
         """ELF, RESC and UART as Zephyr's run_renode_test passes them, for the board

@@ -40,6 +40,10 @@ def main():
         print("Renode v1.15.3.0 (fake)")
         return
     port = int(sys.argv[sys.argv.index("--port") + 1])
+    if "--robot-server-port" in sys.argv:      # accepts connections; serves no keyword
+        robot = socket.create_server(("127.0.0.1", int(sys.argv[sys.argv.index(
+            "--robot-server-port") + 1])))
+        print(f"[INFO] robot server listening on port {robot.getsockname()[1]}", flush=True)
     server = socket.create_server(("127.0.0.1", port))
     conn, _ = server.accept()
     conn.sendall(bytes([IAC, WILL, 1, IAC, WILL, 3, IAC, DO, 34]))     # echo, SGA, linemode

@@ -26,6 +26,7 @@ from harness.frontends.cli import (
     report,
     robot,
     run,
+    serve,
     setup,
 )
 from harness.host.paths import BOARDS_DIR
@@ -34,7 +35,7 @@ from harness.judging.verdict import Verdict
 
 COMMANDS = {"run": run, "check-log": check_log, "matrix": matrix, "report": report,
             "prove": prove, "setup": setup, "doctor": doctor, "hardware-map": hardware_map,
-            "robot": robot}
+            "robot": robot, "serve": serve}
 
 
 def parser() -> argparse.ArgumentParser:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness import runner
+from harness.emulators.renode_server import SERVER_ENV
 from harness.errors import UsageError
 from harness.frontends.cli import options
 from harness.inputs import apps, boards
@@ -30,6 +31,9 @@ def add_parser(sub) -> None:
     p.add_argument("--test", action="append", default=[], metavar="NAME")
     p.add_argument("--timeout", type=float,
                    help=f"host seconds for the whole Robot run (default {DEFAULT_TIMEOUT_S:g})")
+    p.add_argument("--renode-server", metavar="SOCKET",
+                   help="lease a warm Renode from `harness serve` at SOCKET instead of starting "
+                   f"one (default: ${SERVER_ENV}, if set)")
     p.add_argument("--no-isolation", action="store_true",
                    help="with --app: skip the board's isolation proof")
     options.common(p)
@@ -47,6 +51,8 @@ def run(args, environ) -> int:
     board = runner.validate([args.board or boards.DEFAULT_BOARD], ["renode"], args.board_dirs)[0][0]
     args.timeout = args.timeout or DEFAULT_TIMEOUT_S
     args.out = args.out or "harness-out"
+    if args.renode_server:
+        environ = {**environ, SERVER_ENV: args.renode_server}
     with options.session(args, environ) as session:
         driver.zephyr_keywords = session.workspace.zephyr_base / "tests" / "robot" / "common.robot"
         if args.app:
