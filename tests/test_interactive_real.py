@@ -262,8 +262,8 @@ def test_harness_robot_leases_a_warm_renode_from_harness_serve(out, tmp_path, ca
         assert pids[0] == pids[1]                              # one warm process, lent twice
         hang = tmp_path / "hang.robot"
         hang.write_text(Path(suite).read_text().replace(
-            "Wait For Line On Uart     pong", "Wait For Line On Uart     never    timeout=120"))
-        rc, r = robot(str(hang), "--timeout", "20")
+            "Wait For Line On Uart     pong", "Sleep    120s"))        # host time: past --timeout
+        rc, r = robot(str(hang), "--timeout", "15")
         assert r["verdict"] == "HANG", r
         rc, r = robot(suite)
         assert rc == 0 and r["evidence"]["teardown"]["kept_pid"] != pids[0]

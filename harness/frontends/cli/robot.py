@@ -53,6 +53,8 @@ def run(args, environ) -> int:
     args.out = args.out or "harness-out"
     if args.renode_server:
         environ = {**environ, SERVER_ENV: args.renode_server}
+    if args.no_reuse and environ.get(SERVER_ENV):       # nothing shared between runs
+        environ = {k: v for k, v in environ.items() if k != SERVER_ENV}
     with options.session(args, environ) as session:
         driver.zephyr_keywords = session.workspace.zephyr_base / "tests" / "robot" / "common.robot"
         if args.app:
