@@ -139,27 +139,54 @@ def _loop(session, pool, queue, jobs, progress, fail_fast, retry_infra, out) -> 
     queue.sort(key=lambda e: e.emulator not in limits)   # the start-up-heavy chains first
     busy: Counter = Counter()
 
+    warming: set = set()       # builds whose app and board compile for the first time now
+    warm: set = set()
+
     def startable(entry: Entry) -> bool:
         return entry.emulator not in limits or busy[entry.emulator] < limits[entry.emulator]
 
     while queue or running:
         while len(running) < max(1, jobs):             # submit only what can start now
-            entry = next(filter(startable, queue), None)
+            entry = _next(list(filter(startable, queue)), warming)
             if entry is None:
                 break
             queue.remove(entry)
             busy[entry.emulator] += 1
+            if _compiles(entry) not in warm | {None}:
+                warming.add(_compiles(entry))
             running[pool.submit(_run_entry, session, entry, retry_infra, progress)] = entry
         done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
         for fut in done:
             result = fut.result()
             out.results.append(result)
             entry = running.pop(fut)
+            warming.discard(_compiles(entry))
+            warm.add(_compiles(entry))
             busy[entry.emulator] -= 1
             progress.finished(entry, result)
             if fail_fast and result.verdict not in (Verdict.PASS, Verdict.SKIPPED):
                 out.cancelled += queue
                 queue.clear()
+
+
+def _next(startable: list[Entry], warming: set) -> Entry | None:
+    """The first entry that can start, preferring one whose app and board are not being
+    compiled for the first time right now: scenarios of one app share most objects
+    through ccache (west_build.shared_compiles), but two of them compiled side by side
+    share nothing, as the first two of each test suite would in list order. Measured on
+    Zephyr 4.3, samples/philosophers and samples/synchronization cold at -j 2: the first
+    two philosophers scenarios took 55 s each side by side, the later ones 17-29 s."""
+    return next((e for e in startable if _compiles(e) not in warming),
+                startable[0] if startable else None)
+
+
+def _compiles(entry: Entry) -> tuple | None:
+    """What an entry compiles (app source and board), None when it builds nothing."""
+    if entry.planned is None:
+        return (entry.app, entry.board)
+    if entry.planned.skip:
+        return None
+    return (str(entry.planned.scenario.source), entry.board)
 
 
 def from_plan(planned) -> list[Entry]:

@@ -156,3 +156,22 @@ def test_a_pass_on_an_uncertified_board_is_never_pass(fake_session, status):
     saved = json.loads((result.run_dir / "result.json").read_text())
     assert saved["verdict"] == "UNTRUSTED" and saved["isolation"]["status"] == status
     assert "UNTRUSTED" in (result.run_dir / "junit.xml").read_text()
+
+
+def test_the_first_build_of_an_app_runs_beside_another_apps_not_beside_its_sibling():
+    """Scenarios of one app share objects through ccache only once one of them has
+    compiled: while the first compiles, a job that is free starts another app."""
+    from types import SimpleNamespace
+    src = lambda app, skip=None: SimpleNamespace(scenario=SimpleNamespace(source=f"/z/{app}"),  # noqa: E731
+                                                 skip=skip)
+    a1, a2 = (matrix.Entry(f"s.a{n}", "mps2_an385", "qemu", src("a")) for n in (1, 2))
+    b1 = matrix.Entry("s.b1", "mps2_an385", "qemu", src("b"))
+    skipped = matrix.Entry("s.c1", "mps2_an385", "qemu", src("c", skip="arch filter"))
+    warming = {matrix._compiles(a1)}
+    assert matrix._next([a2, b1], warming) is b1
+    assert matrix._next([a2], warming) is a2               # never an idle job instead
+    assert matrix._compiles(skipped) is None               # builds nothing: never held back
+    assert matrix._next([skipped, b1], warming) is skipped
+    assert matrix._compiles(matrix.Entry("prod_consumer", "qemu_x86", "qemu")) == \
+        ("prod_consumer", "qemu_x86")
+    assert matrix._next([], warming) is None
